@@ -1,0 +1,6 @@
+"""Fusion networks (F) and their official-checkpoint conversion."""
+from .official_checkpoint import (build_target_network,
+                                  convert_official_state_dict)
+from .refusion import ReFusion
+
+__all__ = ['ReFusion', 'convert_official_state_dict', 'build_target_network']

@@ -1,0 +1,9 @@
+"""Building blocks shared by the TDFusion networks."""
+from .restormer import (GDFN, MDTA, BiasFreeLayerNorm, CrossModalFusion,
+                        LayerNorm, TransformerBlock, WithBiasLayerNorm,
+                        transposed_attention)
+
+__all__ = [
+    'WithBiasLayerNorm', 'BiasFreeLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
+    'TransformerBlock', 'CrossModalFusion', 'transposed_attention'
+]

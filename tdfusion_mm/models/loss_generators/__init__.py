@@ -1,0 +1,4 @@
+"""Loss generation modules (G) that weight the learnable fusion loss."""
+from .loss_generation_module import LossGenerationModule
+
+__all__ = ['LossGenerationModule']

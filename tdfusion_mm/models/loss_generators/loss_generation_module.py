@@ -1,0 +1,94 @@
+"""Loss generation module G of TDFusion (the official ``LPN``).
+
+Layout of the official ``LPN`` (HaowenBai/TDFusion, ``nets/ReFusion.py``)
+with its defaults ``dim=16, num_blocks=2, heads=[8, 8, 8]`` (only ``heads[0]``
+is used), ``ffn_expansion_factor=2, bias=False``; official: 44,529 parameters,
+all convolutions without bias:
+
+* ``patch_embed1`` / ``patch_embed2``: 3x3 conv 1 -> dim, one per modality;
+* ``encoder1`` / ``encoder2``: ``num_blocks`` Restormer blocks at ``dim``;
+* channel concatenation (infrared first), ``encoder3``: ``num_blocks``
+  Restormer blocks at ``2 * dim``;
+* ``out1`` (3x3, 2 * dim -> dim), ``out2`` PReLU (one slope, init 0.25),
+  ``out3`` (3x3, dim -> 2), softmax over the two channels.
+
+Channel 0 is the weight of the infrared term of the intensity loss (w_ir),
+channel 1 that of the visible term (w_vis), as in the official training
+script (``w[:, 0:1]`` pairs with the infrared image). Any H x W works.
+"""
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from tdfusion_mm.registry import MODELS
+from ..layers import TransformerBlock
+
+
+@MODELS.register_module()
+class LossGenerationModule(BaseModule):
+    """Loss generation module G: (infrared, visible) -> per-pixel weights.
+
+    Attribute names mirror the official ``LPN``, so our state-dict keys are
+    the official ones minus the ``<conv>.conv.weight`` aliases.
+
+    Args:
+        dim (int): Channels of each modality branch. Defaults to 16.
+        num_blocks (int): Transformer blocks per encoder. Defaults to 2.
+        num_heads (int): Attention heads everywhere. Defaults to 8.
+        ffn_expansion_factor (float): GDFN expansion. Defaults to 2.
+        bias (bool): Convolution bias. Defaults to False.
+        norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
+        init_cfg (dict | list[dict], optional): mmengine init config.
+            Defaults to None (PyTorch default initialisation, as official).
+    """
+
+    def __init__(self,
+                 dim: int = 16,
+                 num_blocks: int = 2,
+                 num_heads: int = 8,
+                 ffn_expansion_factor: float = 2,
+                 bias: bool = False,
+                 norm_type: str = 'WithBias',
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+
+        def blocks(width):
+            return nn.ModuleList(
+                TransformerBlock(width, num_heads, ffn_expansion_factor,
+                                 bias, norm_type)
+                for _ in range(num_blocks))
+
+        self.patch_embed1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
+        self.patch_embed2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
+        self.encoder1 = blocks(dim)
+        self.encoder2 = blocks(dim)
+        self.encoder3 = blocks(dim * 2)
+        self.out1 = nn.Conv2d(dim * 2, dim, 3, padding=1, bias=bias)
+        self.out2 = nn.PReLU(num_parameters=1, init=0.25)
+        self.out3 = nn.Conv2d(dim, 2, 3, padding=1, bias=bias)
+
+    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+        """Predict the intensity-loss weights.
+
+        Args:
+            ir (Tensor): Infrared, (B, 1, H, W), values in [0, 1].
+            vis (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
+
+        Returns:
+            Tensor: (B, 2, H, W) weights summing to 1 over dim 1; channel 0
+            is w_ir, channel 1 is w_vis.
+        """
+        if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
+            raise ValueError('ir and vis must both be (B, 1, H, W), got '
+                             f'{tuple(ir.shape)} and {tuple(vis.shape)}')
+        x1 = self.patch_embed1(ir)
+        for block in self.encoder1:
+            x1 = block(x1)
+        x2 = self.patch_embed2(vis)
+        for block in self.encoder2:
+            x2 = block(x2)
+        out = torch.cat([x1, x2], dim=1)
+        for block in self.encoder3:
+            out = block(out)
+        out = self.out3(self.out2(self.out1(out)))
+        return out.softmax(dim=1)
