@@ -1,58 +1,53 @@
 """Child registries of mmengine's roots under the ``tdfusion_mm`` scope.
 
-Each registry names the modules that fill it in ``locations`` so that a config
-can refer to ``tdfusion_mm.<Type>`` (or set ``_scope_='tdfusion_mm'``) without
+Every root registry of mmengine gets a child here, so that the runner finds
+one in our scope (no fall-back warnings). Registries that we fill name the
+modules that fill them in ``locations``, so that a config can refer to
+``tdfusion_mm.<Type>`` (or use ``default_scope='tdfusion_mm'``) without
 importing anything first.
 """
-from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
-from mmengine.registry import DATASETS as MMENGINE_DATASETS
-from mmengine.registry import HOOKS as MMENGINE_HOOKS
-from mmengine.registry import LOOPS as MMENGINE_LOOPS
-from mmengine.registry import METRICS as MMENGINE_METRICS
-from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
-from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as \
-    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
-from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
-from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine import registry as root
 from mmengine.registry import Registry
 
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.models'])
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.datasets.transforms'])
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.engine'])
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.engine'])
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.engine'])
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.evaluation'])
-VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, scope='tdfusion_mm',
-    locations=['tdfusion_mm.visualization'])
+SCOPE = 'tdfusion_mm'
+
+
+def _child(parent: Registry, locations=()) -> Registry:
+    return Registry(parent.name, parent=parent, scope=SCOPE,
+                    locations=list(locations))
+
+
+RUNNERS = _child(root.RUNNERS)
+RUNNER_CONSTRUCTORS = _child(root.RUNNER_CONSTRUCTORS)
+LOOPS = _child(root.LOOPS, ['tdfusion_mm.engine'])
+HOOKS = _child(root.HOOKS, ['tdfusion_mm.engine'])
+DATASETS = _child(root.DATASETS, ['tdfusion_mm.datasets'])
+DATA_SAMPLERS = _child(root.DATA_SAMPLERS, ['tdfusion_mm.datasets'])
+TRANSFORMS = _child(root.TRANSFORMS, ['tdfusion_mm.datasets.transforms'])
+MODELS = _child(root.MODELS, ['tdfusion_mm.models'])
+MODEL_WRAPPERS = _child(root.MODEL_WRAPPERS, ['tdfusion_mm.models'])
+WEIGHT_INITIALIZERS = _child(root.WEIGHT_INITIALIZERS)
+OPTIMIZERS = _child(root.OPTIMIZERS)
+OPTIM_WRAPPERS = _child(root.OPTIM_WRAPPERS)
+OPTIM_WRAPPER_CONSTRUCTORS = _child(root.OPTIM_WRAPPER_CONSTRUCTORS,
+                                    ['tdfusion_mm.engine'])
+PARAM_SCHEDULERS = _child(root.PARAM_SCHEDULERS)
+METRICS = _child(root.METRICS, ['tdfusion_mm.evaluation'])
+EVALUATOR = _child(root.EVALUATOR)
+TASK_UTILS = _child(root.TASK_UTILS)
+VISUALIZERS = _child(root.VISUALIZERS, ['tdfusion_mm.visualization'])
+VISBACKENDS = _child(root.VISBACKENDS)
+LOG_PROCESSORS = _child(root.LOG_PROCESSORS)
+INFERENCERS = _child(root.INFERENCERS)
+FUNCTIONS = _child(root.FUNCTIONS)
+
+ALL_REGISTRIES = (RUNNERS, RUNNER_CONSTRUCTORS, LOOPS, HOOKS, DATASETS,
+                  DATA_SAMPLERS, TRANSFORMS, MODELS, MODEL_WRAPPERS,
+                  WEIGHT_INITIALIZERS, OPTIMIZERS, OPTIM_WRAPPERS,
+                  OPTIM_WRAPPER_CONSTRUCTORS, PARAM_SCHEDULERS, METRICS,
+                  EVALUATOR, TASK_UTILS, VISUALIZERS, VISBACKENDS,
+                  LOG_PROCESSORS, INFERENCERS, FUNCTIONS)
 
 # Every module named in some ``locations`` above; tested to import.
-REGISTRY_LOCATIONS = sorted({
-    loc for reg in (MODELS, MODEL_WRAPPERS, DATASETS, DATA_SAMPLERS, TRANSFORMS,
-                    LOOPS, HOOKS, OPTIM_WRAPPER_CONSTRUCTORS, METRICS,
-                    VISUALIZERS)
-    for loc in reg._locations
-})
+REGISTRY_LOCATIONS = sorted(
+    {loc for reg in ALL_REGISTRIES for loc in reg._locations})

@@ -1,1 +1,7 @@
-"""Populated by later modules."""
+"""Two-modality datasets, transforms and the demo scene generator."""
+from . import transforms  # noqa: F401
+from .demo_scenes import generate_demo_dataset
+from .llvip import LLVIPDataset
+from .m3fd import M3FDDataset
+
+__all__ = ['generate_demo_dataset', 'M3FDDataset', 'LLVIPDataset']

@@ -1,1 +1,3 @@
-"""Populated by later modules."""
+from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

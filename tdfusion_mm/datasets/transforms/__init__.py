@@ -1,1 +1,10 @@
-"""Populated by later modules."""
+"""Transforms of infrared-visible pairs."""
+from .formatting import PackFusionDetInputs
+from .fusion_crop import RandomFusionCrop
+from .loading import LoadIrVisFromFile
+from .paired_transform import PairedTransform
+
+__all__ = [
+    'LoadIrVisFromFile', 'PairedTransform', 'RandomFusionCrop',
+    'PackFusionDetInputs'
+]

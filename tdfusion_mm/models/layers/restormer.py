@@ -1,11 +1,11 @@
 """Restormer-style building blocks shared by the TDFusion networks.
 
-The blocks follow the layout of the official TDFusion code (``nets/ReFusion.py``
-of HaowenBai/TDFusion), which reuses Restormer's transposed attention (MDTA)
-and gated-dconv feed-forward network (GDFN). Attribute names mirror the
-official ones so that state-dict keys match the official checkpoints after
-their ``<conv>.conv.weight`` aliases are dropped (see
-:mod:`tdfusion_mm.models.fusion_backbones.official_checkpoint`).
+The blocks follow the layout of the official TDFusion code
+(``nets/ReFusion.py`` of HaowenBai/TDFusion), which reuses Restormer's
+transposed attention (MDTA) and gated-dconv feed-forward network (GDFN).
+Attribute names mirror the official ones so that state-dict keys match the
+official checkpoints after their ``<conv>.conv.weight`` aliases are dropped
+(see :mod:`tdfusion_mm.models.fusion_backbones.official_checkpoint`).
 
 Everything is a plain ``nn.Module`` holding ordinary parameters, so the
 networks work with ``torch.func.functional_call`` for the virtual (meta)
@@ -73,9 +73,11 @@ class WithBiasLayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise ``x`` (B, C, H, W) over C."""
-        var, mu = torch.var_mean(x, dim=1, keepdim=True, unbiased=False)
-        x = (x - mu) * torch.rsqrt(var + self.eps)
-        return x * self.weight[:, None, None] + self.bias[:, None, None]
+        x = x - x.mean(dim=1, keepdim=True)
+        var = x.square().mean(dim=1, keepdim=True)  # biased, as official
+        return torch.addcmul(self.bias[:, None, None],
+                             x * torch.rsqrt(var + self.eps),
+                             self.weight[:, None, None])
 
 
 class BiasFreeLayerNorm(nn.Module):

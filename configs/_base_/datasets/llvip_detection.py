@@ -1,0 +1,67 @@
+# LLVIP (Jia et al., ICCV-W 2021) in its official layout:
+# infrared/{train,test}/, visible/{train,test}/, Annotations/ (person only).
+dataset_type = 'LLVIPDataset'
+data_root = 'data/LLVIP/'
+task_size = (320, 256)  # (w, h): the paper's LLVIP task resolution 256x320
+fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
+
+train_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='RandomFusionCrop', crop_size=fusion_crop),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
+        dict(type='mmdet.RandomFlip', prob=0.5),
+        dict(type='mmdet.Pad', size=task_size,
+             pad_val=dict(img=0)),
+    ]),
+    dict(type='PackFusionDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
+        dict(type='mmdet.Pad', size=task_size, pad_val=dict(img=0)),
+    ]),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    # `instances` lets CocoMetric evaluate without a COCO json file.
+    dict(type='PackFusionDetInputs',
+         meta_keys=('img_id', 'img_path', 'ir_path', 'ori_shape', 'img_shape',
+                    'scale_factor', 'instances')),
+]
+
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            ir='infrared/train', vis='visible/train', ann='Annotations'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            ir='infrared/test', vis='visible/test', ann='Annotations'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# AP@0.5 as the paper reports it, and COCO-style bbox mAP.
+val_evaluator = [
+    dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=[0.5],
+         eval_mode='area'),
+    dict(type='mmdet.CocoMetric', metric='bbox'),
+]
+test_evaluator = val_evaluator

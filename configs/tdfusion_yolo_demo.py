@@ -1,0 +1,71 @@
+# TDFusion on the embedded demo data (tools/misc/make_demo_data.py): small
+# synthetic night scenes in the M3FD layout, a narrow YOLOX as the task
+# network and a short schedule, so that the whole method (learning G on meta
+# pairs, then F and T) runs on a CPU in minutes.
+_base_ = './tdfusion_yolo_m3fd.py'
+
+data_root = 'data/demo/m3fd/'
+task_size = (128, 96)  # (w, h): the demo images' own size
+fusion_crop = (64, 64)
+
+train_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='RandomFusionCrop', crop_size=fusion_crop),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
+        dict(type='mmdet.RandomFlip', prob=0.5),
+        dict(type='mmdet.Pad', size=task_size, pad_val=dict(img=0)),
+    ]),
+    dict(type='PackFusionDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
+        dict(type='mmdet.Pad', size=task_size, pad_val=dict(img=0)),
+    ]),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='PackFusionDetInputs',
+         meta_keys=('img_id', 'img_path', 'ir_path', 'ori_shape', 'img_shape',
+                    'scale_factor', 'instances')),
+]
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, filter_cfg=dict(min_size=16),
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# A narrow YOLOX (about 0.3 M parameters) for the small images.
+model = dict(
+    task_model=dict(
+        cfg_options=dict(
+            backbone=dict(deepen_factor=0.33, widen_factor=0.125),
+            neck=dict(in_channels=[32, 64, 128], out_channels=32),
+            bbox_head=dict(in_channels=32, feat_channels=32))))
+
+train_cfg = dict(max_epochs=12, meta_steps=4, val_interval=1)
+optim_wrapper = dict(
+    fusion_backbone=dict(optimizer=dict(lr=1e-3)),
+    loss_generator=dict(optimizer=dict(lr=1e-3)),
+    task_model=dict(optimizer=dict(lr=2e-3)))
+param_scheduler = dict(
+    fusion_backbone=dict(step_size=8), loss_generator=dict(step_size=8),
+    task_model=dict(step_size=8))
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=6, max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='LearnableFusionLossHook', interval=10),
+    dict(type='SafeCheckpointHook'),
+]
+log_processor = dict(window_size=5)
+randomness = dict(seed=0)

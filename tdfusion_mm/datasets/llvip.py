@@ -1,0 +1,66 @@
+"""LLVIP: paired infrared-visible pedestrian detection."""
+from typing import List
+
+from mmengine.fileio import list_dir_or_file
+
+from tdfusion_mm.registry import DATASETS
+from .m3fd import M3FDDataset
+
+
+@DATASETS.register_module()
+class LLVIPDataset(M3FDDataset):
+    """LLVIP dataset (Jia et al., ICCV-W 2021): 15,488 aligned pairs.
+
+    Layout of the official release::
+
+        data_root/
+            infrared/{train,test}/<id>.jpg
+            visible/{train,test}/<id>.jpg
+            Annotations/<id>.xml          Pascal VOC boxes, class 'person'
+
+    The annotations of both splits share one folder; the split is given by
+    the image folders in ``data_prefix``. ``ann_file`` is optional: a text
+    file with one id per line; if empty, every ``<id><img_suffix>`` of the
+    visible folder is used (sorted). Data infos and ``filter_cfg`` are as in
+    :class:`M3FDDataset`.
+
+    Args:
+        img_suffix (str): File name suffix of both images. Defaults to
+            ``'.jpg'``.
+        data_prefix (dict): Folders of the infrared images (``ir``), the
+            visible images (``vis``) and the annotations (``ann``), relative
+            to ``data_root``. Defaults to ``dict(ir='infrared/train',
+            vis='visible/train', ann='Annotations')``.
+        **kwargs: Other arguments of :class:`M3FDDataset`.
+    """
+
+    METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
+
+    def __init__(self,
+                 img_suffix: str = '.jpg',
+                 data_prefix: dict = dict(
+                     ir='infrared/train',
+                     vis='visible/train',
+                     ann='Annotations'),
+                 **kwargs) -> None:
+        super().__init__(
+            img_suffix=img_suffix, data_prefix=data_prefix, **kwargs)
+
+    def load_ids(self) -> List[str]:
+        """Read the ids of ``ann_file``, or list the visible folder.
+
+        Returns:
+            list[str]: The image ids.
+        """
+        if self.ann_file:
+            return super().load_ids()
+        files = list_dir_or_file(
+            self.data_prefix['vis'],
+            list_dir=False,
+            suffix=self.img_suffix,
+            backend_args=self.backend_args)
+        ids = sorted(f[:-len(self.img_suffix)] for f in files)
+        if not ids:
+            raise FileNotFoundError(
+                f'No {self.img_suffix} image in {self.data_prefix["vis"]}')
+        return ids

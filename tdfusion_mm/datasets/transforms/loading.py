@@ -1,0 +1,120 @@
+"""Load an aligned infrared-visible pair."""
+from typing import Optional
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.fileio import get
+
+from tdfusion_mm.registry import TRANSFORMS
+
+_JPEG_START = b'\xff\xd8'
+_JPEG_END = b'\xff\xd9'
+_PNG_START = b'\x89PNG\r\n\x1a\n'
+_PNG_END = b'IEND\xaeB`\x82'
+
+
+@TRANSFORMS.register_module()
+class LoadIrVisFromFile(BaseTransform):
+    """Load the visible image into ``img`` and the infrared one into
+    ``ir_img``.
+
+    The visible image is what mmdet/mmseg transforms call "the image": it is
+    loaded as BGR ``uint8`` (H, W, 3), or grey (H, W) with
+    ``vis_color_type='grayscale'``. The infrared image keeps its bit depth
+    (``uint8`` or ``uint16``) and is reduced to one channel (H, W): a 3- or
+    4-channel file (IR stored as R=G=B, with or without alpha) is converted
+    to grey, which returns the common channel exactly when R=G=B.
+
+    Errors name the file: a file that cannot be decoded, a truncated JPEG or
+    PNG (no end marker), and an infrared image whose size differs from the
+    visible one (unless ``resize_ir_to_vis=True``).
+
+    Required Keys:
+
+    - img_path (the visible image)
+    - ir_path
+
+    Added Keys:
+
+    - img
+    - ir_img
+    - img_shape
+    - ori_shape
+
+    Args:
+        vis_color_type (str): ``'color'`` (BGR) or ``'grayscale'``.
+            Defaults to ``'color'``.
+        resize_ir_to_vis (bool): Resize (bilinear) an infrared image whose
+            size differs from the visible one instead of raising an error.
+            Defaults to False.
+        backend_args (dict, optional): File backend arguments of
+            :func:`mmengine.fileio.get`. Defaults to None.
+    """
+
+    def __init__(self,
+                 vis_color_type: str = 'color',
+                 resize_ir_to_vis: bool = False,
+                 backend_args: Optional[dict] = None) -> None:
+        if vis_color_type not in ('color', 'grayscale'):
+            raise ValueError('vis_color_type must be "color" or "grayscale", '
+                             f'got {vis_color_type!r}')
+        self.vis_color_type = vis_color_type
+        self.resize_ir_to_vis = resize_ir_to_vis
+        self.backend_args = backend_args
+
+    def _read(self, path: str, flag: str, kind: str) -> np.ndarray:
+        """Decode one image file; raise an error naming it if unreadable."""
+        content = get(path, backend_args=self.backend_args)
+        if (content.startswith(_JPEG_START)
+                and not content.rstrip(b'\0').endswith(_JPEG_END)) or (
+                    content.startswith(_PNG_START)
+                    and not content.rstrip(b'\0').endswith(_PNG_END)):
+            raise OSError(f'The {kind} image file is truncated: {path}')
+        try:
+            img = mmcv.imfrombytes(content, flag=flag, backend='cv2')
+        except cv2.error as e:
+            raise OSError(f'Cannot decode the {kind} image file {path}: '
+                          f'{e}') from e
+        if img is None or img.size == 0:
+            raise OSError(f'Cannot decode the {kind} image file {path}: '
+                          'unreadable or not an image')
+        return img
+
+    def transform(self, results: dict) -> dict:
+        """Load both images.
+
+        Args:
+            results (dict): Result dict with ``img_path`` and ``ir_path``.
+
+        Returns:
+            dict: The result dict with the added keys.
+        """
+        vis_path, ir_path = results['img_path'], results['ir_path']
+        vis = self._read(vis_path, self.vis_color_type, 'visible')
+        ir = self._read(ir_path, 'unchanged', 'infrared')
+        if ir.ndim == 3:
+            if ir.shape[2] >= 3:
+                ir = mmcv.bgr2gray(ir[..., :3])
+            else:
+                ir = ir[..., 0]
+        if ir.shape[:2] != vis.shape[:2]:
+            if not self.resize_ir_to_vis:
+                raise ValueError(
+                    f'The infrared image {ir_path} is {ir.shape[0]}x'
+                    f'{ir.shape[1]} (HxW) but the visible image {vis_path} '
+                    f'is {vis.shape[0]}x{vis.shape[1]}; pass '
+                    'resize_ir_to_vis=True to resize the infrared image')
+            ir = mmcv.imresize(ir, (vis.shape[1], vis.shape[0]))
+        results['img'] = vis
+        results['ir_img'] = ir
+        results['img_shape'] = vis.shape[:2]
+        results['ori_shape'] = vis.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
+                f'vis_color_type={self.vis_color_type!r}, '
+                f'resize_ir_to_vis={self.resize_ir_to_vis}, '
+                f'backend_args={self.backend_args})')

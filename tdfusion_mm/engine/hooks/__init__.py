@@ -1,0 +1,4 @@
+from .learnable_fusion_loss_hook import LearnableFusionLossHook
+from .safe_checkpoint_hook import SafeCheckpointHook
+
+__all__ = ['LearnableFusionLossHook', 'SafeCheckpointHook']

@@ -1,0 +1,84 @@
+"""Checks, logs and watches the learnable fusion loss during training."""
+from typing import Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from tdfusion_mm.engine.runner import PHASE_META
+from tdfusion_mm.registry import HOOKS
+
+REQUIRED_OPTIMIZERS = ('fusion_backbone', 'loss_generator', 'task_model')
+
+
+@HOOKS.register_module()
+class LearnableFusionLossHook(Hook):
+    """Watch G, the loss generation module, while TDFusion trains.
+
+    - Before training: checks that the model has F, G and T and that the
+      optimizer wrapper has one optimizer for each, and keeps one training
+      batch as a fixed probe.
+    - After every iteration: logs the phase (1 = learning G, 0 = learning F
+      and T) as ``phase``.
+    - Every ``interval`` iterations and after each epoch: runs G on the
+      probe and logs ``probe_w_ir_mean``, ``probe_w_ir_std`` and
+      ``probe_ir_share`` (fraction of pixels where the infrared weight
+      exceeds the visible one), so that what G learns is visible in the logs
+      and comparable across iterations.
+
+    Args:
+        interval (int): Probe interval in iterations. Defaults to 50.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, interval: int = 50):
+        if interval < 1:
+            raise ValueError(f'LearnableFusionLossHook: interval must be >= '
+                             f'1, got {interval}')
+        self.interval = interval
+        self._probe: Optional[dict] = None
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train(self, runner) -> None:
+        model = self._model(runner)
+        for name in ('fusion_backbone', 'loss_generator', 'task_model'):
+            if not hasattr(model, name):
+                raise TypeError(
+                    f'LearnableFusionLossHook needs a TDFusion model with '
+                    f'`{name}`; got {type(model).__name__}')
+        missing = [k for k in REQUIRED_OPTIMIZERS
+                   if k not in runner.optim_wrapper]
+        if missing:
+            raise KeyError(f'optim_wrapper has no {missing}; TDFusion '
+                           f'trains with one per key of {REQUIRED_OPTIMIZERS}')
+        batch = next(iter(runner.train_dataloader))
+        self._probe = model.data_preprocessor(batch, False)['inputs']
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        phase = getattr(runner.train_loop, 'phase', None)
+        runner.message_hub.update_scalar('train/phase',
+                                         float(phase == PHASE_META))
+        if self.every_n_train_iters(runner, self.interval):
+            self._log_probe(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        self._log_probe(runner)
+
+    @torch.no_grad()
+    def _log_probe(self, runner) -> None:
+        if self._probe is None:
+            return
+        model = self._model(runner)
+        weights = model.loss_weights(self._probe['ir'], self._probe['vis'])
+        w_ir, w_vis = weights[:, 0], weights[:, 1]
+        stats = dict(probe_w_ir_mean=w_ir.mean().item(),
+                     probe_w_ir_std=w_ir.std().item(),
+                     probe_ir_share=(w_ir > w_vis).float().mean().item())
+        for key, value in stats.items():
+            runner.message_hub.update_scalar(f'train/{key}', value)

@@ -1,0 +1,342 @@
+"""TDFusion: a fusion network trained through a learnable loss for a task."""
+import copy
+from typing import Dict, List, NamedTuple, Optional, Union
+
+import torch
+from mmengine.config import ConfigDict
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.hub import get_config
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+from torch import Tensor, nn
+
+from tdfusion_mm.models.meta import meta_hypergradient
+from tdfusion_mm.registry import MODELS
+from tdfusion_mm.utils.colour import luma, restore_colour
+
+OPTIM_KEYS = ('fusion_backbone', 'loss_generator', 'task_model')
+
+
+class FusionBatch(NamedTuple):
+    """A preprocessed batch, in luma, possibly doubled by the modality swap.
+
+    Attributes:
+        ir, vis: Luma of the two inputs at task size, (B, 1, H, W) in [0, 1].
+        colour: The visible image (B, C, H, W), BGR or grey, for the chroma.
+        ir_crop, vis_crop: Luma crops for the fusion loss.
+        data_samples: The task's data samples (one per image).
+    """
+    ir: Tensor
+    vis: Tensor
+    colour: Tensor
+    ir_crop: Tensor
+    vis_crop: Tensor
+    data_samples: list
+
+
+def build_task_model(cfg: Union[dict, ConfigDict]) -> nn.Module:
+    """Build the task network in its own library's scope.
+
+    ``cfg`` is either a model config carrying ``_scope_`` (configs inheriting
+    from ``mmdet::``/``mmseg::`` bases carry it) or a type prefixed with the
+    scope, or ``dict(cfg_path='mmdet::...py', cfg_options=dict(...))``: the
+    ``model`` of that config file, updated with ``cfg_options``.
+    """
+    cfg = copy.deepcopy(dict(cfg))
+    if 'cfg_path' in cfg:
+        unknown = set(cfg) - {'cfg_path', 'cfg_options'}
+        if unknown:
+            raise KeyError(f'model.task_model: unknown keys {sorted(unknown)}'
+                           ' beside `cfg_path` (use `cfg_options`)')
+        file_cfg = get_config(cfg['cfg_path'])
+        if cfg.get('cfg_options'):
+            file_cfg.merge_from_dict(dict(model=cfg['cfg_options']))
+        scope = file_cfg.get('default_scope')
+        cfg = copy.deepcopy(file_cfg.model)
+        if scope and '_scope_' not in cfg:
+            cfg['_scope_'] = scope
+    if '_scope_' not in cfg and '.' not in cfg.get('type', ''):
+        raise KeyError(
+            'model.task_model: cannot tell which library builds '
+            f"type={cfg.get('type')!r}: add `_scope_='mmdet'` or "
+            "`_scope_='mmseg'`, prefix the type (e.g. 'mmdet.YOLOX'), or use "
+            '`cfg_path`')
+    return MODELS.build(cfg)
+
+
+def build_own(cfg: dict) -> nn.Module:
+    """Build one of our parts whatever the current default scope."""
+    cfg = copy.deepcopy(dict(cfg))
+    cfg.setdefault('_scope_', 'tdfusion_mm')
+    return MODELS.build(cfg)
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    return module.module if is_model_wrapper(module) else module
+
+
+@MODELS.register_module()
+class TDFusion(BaseModel):
+    """Task-driven fusion: F fuses, G weighs F's loss, T solves the task.
+
+    Training alternates two phases (see :class:`MetaFusionTrainLoop`):
+
+    - learning G (``train_step`` gets ``dict(inner=batch, outer=batch)``): T
+      takes a real look-ahead step on F's fused inner images, F takes a
+      virtual step on the G-weighted fusion loss of the inner crops, the task
+      loss of T on the stepped F's fusion of the outer batch is
+      differentiated into G, G is updated, and T (weights, buffers, optimizer
+      state) is restored to its state before the pair;
+    - learning F and T (``train_step`` gets a batch): F takes a step on the
+      fusion loss with G's weights detached; T takes a step on the detached
+      fused images. The task loss reaches F only through G.
+
+    Args:
+        fusion_backbone (dict): Config of F (e.g. ``ReFusion``).
+        loss_generator (dict): Config of G (``LossGenerationModule``).
+        fusion_loss (dict): Config of the fusion loss.
+        task_model (dict): Config of T, any mmdet detector or mmseg segmentor
+            (see :func:`build_task_model`).
+        data_preprocessor (dict, optional): Pads and stacks both modalities.
+            Defaults to ``FusionDataPreprocessor``.
+        inner_lr (float): Learning rate of F's virtual step. Defaults to 1e-4.
+        swap_modalities (bool): Double every training batch with infrared and
+            visible exchanged, as in the paper. Defaults to True.
+        task_in_channels (int): 3 gives T the fused luma with the visible
+            image's colour restored (BGR, in [0, 255], then T's own data
+            preprocessor normalises it); 1 gives it the fused luma only.
+            Defaults to 3.
+        normalize_hypergrad (bool): Divide G's hypergradient by its largest
+            magnitude before G's optimizer step (the reference update is SGD
+            on this normalised gradient). Defaults to True.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 fusion_backbone: dict,
+                 loss_generator: dict,
+                 fusion_loss: dict,
+                 task_model: dict,
+                 data_preprocessor: Optional[dict] = None,
+                 inner_lr: float = 1e-4,
+                 swap_modalities: bool = True,
+                 task_in_channels: int = 3,
+                 normalize_hypergrad: bool = True,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='FusionDataPreprocessor')
+        data_preprocessor = copy.deepcopy(dict(data_preprocessor))
+        data_preprocessor.setdefault('_scope_', 'tdfusion_mm')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        if task_in_channels not in (1, 3):
+            raise ValueError('model.task_in_channels must be 1 or 3, got '
+                             f'{task_in_channels}')
+        self.fusion_backbone = build_own(fusion_backbone)
+        self.loss_generator = build_own(loss_generator)
+        self.fusion_loss = build_own(fusion_loss)
+        self.task_model = build_task_model(task_model)
+        self.inner_lr = inner_lr
+        self.swap_modalities = swap_modalities
+        self.task_in_channels = task_in_channels
+        self.normalize_hypergrad = normalize_hypergrad
+
+    # ------------------------------------------------------------- fusion
+    def fuse(self, ir: Tensor, vis: Tensor) -> Dict[str, Tensor]:
+        """Fuse a batch.
+
+        Args:
+            ir (Tensor): (B, 1, H, W) infrared in [0, 1].
+            vis (Tensor): (B, C, H, W) visible in [0, 1], BGR or grey.
+
+        Returns:
+            dict: ``luma`` (B, 1, H, W) and ``image`` (B, C, H, W), the fused
+            luma with the visible image's colour restored, both in [0, 1].
+        """
+        fused = self.fusion_backbone(ir, luma(vis))
+        return dict(luma=fused, image=restore_colour(fused, vis))
+
+    def loss_weights(self, ir: Tensor, vis: Tensor) -> Tensor:
+        """G's per-pixel weights (B, 2, H, W): w_ir, w_vis."""
+        return self.loss_generator(ir, luma(vis))
+
+    def task_image(self, fused: Tensor, colour: Tensor) -> Tensor:
+        """What T takes: fused luma (B,1) or colour (B,3), in [0, 255]."""
+        if self.task_in_channels == 1:
+            return fused * 255
+        if colour.shape[1] == 3:
+            return restore_colour(fused, colour) * 255
+        return fused.expand(-1, 3, -1, -1) * 255
+
+    def task_losses(self, fused: Tensor, colour: Tensor,
+                    data_samples: list) -> Dict[str, Tensor]:
+        """T's loss dict on fused images (T's data preprocessor applied)."""
+        task = unwrap(self.task_model)
+        data = task.data_preprocessor(
+            dict(inputs=self.task_image(fused, colour),
+                 data_samples=data_samples), True)
+        return self.task_model(data['inputs'], data['data_samples'],
+                               mode='loss')
+
+    # ----------------------------------------------------- batch handling
+    def prepare(self, data: dict) -> FusionBatch:
+        """Preprocess a data batch into luma, doubled by the swap if set."""
+        data = self.data_preprocessor(data, True)
+        inputs, samples = data['inputs'], data['data_samples']
+        ir, colour = inputs['ir'], inputs['vis']
+        vis = luma(colour)
+        ir_crop = inputs.get('ir_crop', ir)
+        vis_crop = luma(inputs['vis_crop']) if 'vis_crop' in inputs else vis
+        if self.swap_modalities:
+            ir, vis = torch.cat([ir, vis]), torch.cat([vis, ir])
+            ir_crop, vis_crop = (torch.cat([ir_crop, vis_crop]),
+                                 torch.cat([vis_crop, ir_crop]))
+            colour = torch.cat([colour, colour])
+            samples = list(samples) + copy.deepcopy(list(samples))
+        return FusionBatch(ir, vis, colour, ir_crop, vis_crop, samples)
+
+    # ----------------------------------------------------------- training
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """One iteration: a meta pair (learn G) or a batch (learn F and T).
+
+        Args:
+            data (dict): ``dict(inner=batch, outer=batch)`` for G's phase,
+                otherwise a batch from the dataloader.
+            optim_wrapper (OptimWrapperDict): Keys ``fusion_backbone``,
+                ``loss_generator`` and ``task_model``.
+
+        Returns:
+            dict: Log variables.
+        """
+        missing = [k for k in OPTIM_KEYS if k not in optim_wrapper]
+        if missing:
+            raise KeyError(f'optim_wrapper has no {missing}: TDFusion needs '
+                           f'one optimizer wrapper per key of {OPTIM_KEYS}')
+        if set(data) == {'inner', 'outer'}:
+            return self.train_loss_generator(data['inner'], data['outer'],
+                                             optim_wrapper)
+        return self.train_fusion_and_task(data, optim_wrapper)
+
+    def train_fusion_and_task(self, data: dict,
+                              optim_wrapper: OptimWrapperDict) -> dict:
+        """Phase 2: F on G's loss, then T on the detached fused images."""
+        batch = self.prepare(data)
+        f_optim = optim_wrapper['fusion_backbone']
+        with f_optim.optim_context(self.fusion_backbone):
+            with torch.no_grad():
+                weights = self.loss_generator(batch.ir_crop, batch.vis_crop)
+            fused_crop = self.fusion_backbone(batch.ir_crop, batch.vis_crop)
+            terms = self.fusion_loss(fused_crop, batch.ir_crop,
+                                     batch.vis_crop, weights)
+        loss_fusion, log_vars = self.parse_losses(terms)
+        f_optim.update_params(loss_fusion)
+
+        t_optim = optim_wrapper['task_model']
+        with t_optim.optim_context(self.task_model):
+            with torch.no_grad():
+                fused = self.fusion_backbone(batch.ir, batch.vis)
+            losses = self.task_losses(fused, batch.colour, batch.data_samples)
+        loss_task, task_log = self.parse_losses(losses)
+        t_optim.update_params(loss_task)
+
+        log_vars.update(loss_fusion=log_vars.pop('loss'))
+        log_vars.update({k: v for k, v in task_log.items() if k != 'loss'})
+        log_vars.update(loss_task=task_log['loss'],
+                        w_ir_mean=weights[:, 0].mean().detach())
+        return log_vars
+
+    def train_loss_generator(self, inner_data: dict, outer_data: dict,
+                             optim_wrapper: OptimWrapperDict) -> dict:
+        """Phase 1: one meta pair; updates G only, T is restored after."""
+        inner, outer = self.prepare(inner_data), self.prepare(outer_data)
+        t_optim = optim_wrapper['task_model']
+        task = unwrap(self.task_model)
+        saved_task = {k: v.clone() for k, v in task.state_dict().items()}
+        saved_optim = copy.deepcopy(t_optim.state_dict())
+
+        # T's look-ahead step on the un-stepped F's fused inner images.
+        with t_optim.optim_context(self.task_model):
+            with torch.no_grad():
+                fused = self.fusion_backbone(inner.ir, inner.vis)
+            losses = self.task_losses(fused, inner.colour, inner.data_samples)
+        loss_lookahead, _ = self.parse_losses(losses)
+        t_optim.update_params(loss_lookahead)
+
+        def outer_task_loss(fused_outer: Tensor) -> Tensor:
+            losses = self.task_losses(fused_outer, outer.colour,
+                                      outer.data_samples)
+            return self.parse_losses(losses)[0]
+
+        generator = unwrap(self.loss_generator)
+        result = meta_hypergradient(
+            unwrap(self.fusion_backbone), generator, self.fusion_loss,
+            dict(ir=inner.ir_crop, vis=inner.vis_crop),
+            dict(ir=outer.ir, vis=outer.vis), outer_task_loss, self.inner_lr)
+        grad_scale = self.apply_hypergrads(generator, result.hypergrads)
+        g_optim = optim_wrapper['loss_generator']
+        g_optim.step()
+        g_optim.zero_grad()
+
+        task.load_state_dict(saved_task)
+        t_optim.load_state_dict(saved_optim)
+        log_vars = {k: v for k, v in result.fusion_losses.items()}
+        log_vars.update(
+            loss_fusion=sum(result.fusion_losses.values()),
+            loss_task_meta=result.task_loss,
+            loss_task_lookahead=loss_lookahead.detach(),
+            hypergrad_max=grad_scale)
+        return log_vars
+
+    def apply_hypergrads(self, generator: nn.Module,
+                         hypergrads: Dict[str, Tensor]) -> Tensor:
+        """Average G's hypergradient over ranks, normalise, set ``.grad``.
+
+        Returns:
+            Tensor: The largest magnitude of the averaged hypergradient.
+        """
+        grads = list(hypergrads.values())
+        if get_world_size() > 1:
+            for g in grads:
+                all_reduce(g, op='mean')
+        scale = torch.stack([g.abs().max() for g in grads]).max()
+        divisor = scale.clamp_min(1e-30) if self.normalize_hypergrad else 1
+        for name, param in generator.named_parameters():
+            if name in hypergrads:
+                param.grad = hypergrads[name] / divisor
+        return scale
+
+    # --------------------------------------------------------- inference
+    def forward(self,
+                inputs: Dict[str, Tensor],
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        """``tensor``: fused luma; ``predict``: T's data samples on the
+        fused images; ``loss``: fusion and task losses of the batch."""
+        if mode == 'tensor':
+            return self.fuse(inputs['ir'], inputs['vis'])['luma']
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        raise RuntimeError(f'TDFusion: invalid mode "{mode}"; '
+                           'use "tensor", "predict" or "loss"')
+
+    def predict(self, inputs: Dict[str, Tensor], data_samples: list) -> list:
+        """Run T on the fused images; returns T's data samples unchanged."""
+        fused = self.fuse(inputs['ir'], inputs['vis'])['luma']
+        task = unwrap(self.task_model)
+        data = task.data_preprocessor(
+            dict(inputs=self.task_image(fused, inputs['vis']),
+                 data_samples=data_samples), False)
+        return task(data['inputs'], data['data_samples'], mode='predict')
+
+    def loss(self, inputs: Dict[str, Tensor], data_samples: list) -> dict:
+        """Fusion loss (with G's weights) and task loss of one batch."""
+        ir, colour = inputs['ir'], inputs['vis']
+        vis = luma(colour)
+        fused = self.fusion_backbone(ir, vis)
+        losses = self.fusion_loss(fused, ir, vis,
+                                  self.loss_generator(ir, vis).detach())
+        losses.update(self.task_losses(fused.detach(), colour, data_samples))
+        return losses

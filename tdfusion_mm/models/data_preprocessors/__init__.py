@@ -1,0 +1,4 @@
+"""Data preprocessors of infrared-visible batches."""
+from .fusion_data_preprocessor import FusionDataPreprocessor
+
+__all__ = ['FusionDataPreprocessor']

@@ -1,0 +1,85 @@
+"""Train a TDFusion model (fusion network + learnable loss + task network).
+
+Usage mirrors mmdet's ``tools/train.py``:
+
+    python tools/train.py configs/tdfusion_yolo_m3fd.py \
+        [--work-dir DIR] [--resume [CKPT]] [--amp] \
+        [--cfg-options key=value ...] [--launcher pytorch]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from tdfusion_mm.utils import register_all_modules  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a TDFusion model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='enable automatic mixed precision training (each optimizer)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the given checkpoint, or from the latest '
+        'checkpoint in the work dir if no path is given')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value, e.g. '
+        'train_dataloader.dataset.data_root=data/M3FD')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def use_amp(cfg: Config) -> None:
+    """Turn every optimizer wrapper of the config into an AMP one."""
+    wrappers = cfg.optim_wrapper
+    if 'constructor' in wrappers and 'optimizer' not in wrappers:
+        wrappers = [v for k, v in wrappers.items() if k != 'constructor']
+    else:
+        wrappers = [wrappers]
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+            wrapper['type'] = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def main():
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        use_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
