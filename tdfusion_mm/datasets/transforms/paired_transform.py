@@ -42,10 +42,18 @@ class PairedTransform(BaseTransform):
     ``PhotoMetricDistortion`` needs a 3-channel BGR visible image (it
     converts BGR to HSV).
 
-    Name mmdet/mmseg transforms with their scope (``'mmdet.Resize'``): an
-    unscoped ``'Resize'`` resolves in the current default scope and, under
-    the ``tdfusion_mm`` scope, falls back to mmcv's ``Resize``, which does
-    not understand mmdet's box types.
+    Scope trap: an unscoped ``'Resize'`` resolves in the current default
+    scope and, under the ``tdfusion_mm`` scope, falls back to mmcv's
+    ``Resize``, which does not understand mmdet's box types. With
+    ``default_scope='mmdet'`` unscoped names are right. Otherwise give each
+    wrapped config ``_scope_='mmdet'`` rather than a ``'mmdet.'`` prefix:
+    ``RandomResize`` and ``RandomChoiceResize`` are mmcv classes that build
+    their inner ``Resize`` in the default scope, and mmengine does not find
+    ``'mmdet.RandomResize'`` from the mmdet scope (it searches the parent
+    registries only for unscoped names).
+
+    Alignment check limit: a transform that neither changes the image size
+    nor records ``homography_matrix`` is not checked.
 
     Required Keys:
 
@@ -73,6 +81,11 @@ class PairedTransform(BaseTransform):
         ...     dict(type='mmdet.Resize', scale=(256, 192), keep_ratio=True),
         ...     dict(type='mmdet.RandomFlip', prob=0.5),
         ...     dict(type='mmdet.Pad', size=(256, 192)),
+        ... ])
+        >>> # under another default scope
+        >>> dict(type='tdfusion_mm.PairedTransform', transforms=[
+        ...     dict(type='RandomResize', _scope_='mmdet',
+        ...          scale=[(256, 192), (320, 240)], keep_ratio=True),
         ... ])
     """
 
@@ -119,7 +132,7 @@ class PairedTransform(BaseTransform):
         return results
 
     @staticmethod
-    def _check_aligned(t: Callable, results: Optional[dict],
+    def _check_aligned(t: Callable, results: dict,
                        ir_results: Optional[dict]) -> None:
         """Raise an error if ``t`` treated the two images differently."""
         reason = None
