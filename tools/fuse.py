@@ -5,10 +5,13 @@
     # two folders, matched by file name
     python tools/fuse.py CONFIG CHECKPOINT --ir IR_DIR --vis VIS_DIR --out out/
 
-CHECKPOINT is a TDFusion checkpoint of ours (keys ``fusion_backbone.*``) or a
-converted official one (bare fusion-network keys). Any image size works; the
-output has the input's size, the visible image's colour, and is saved as PNG.
-``--panels`` also saves IR | visible | fused side by side.
+CHECKPOINT is a TDFusion checkpoint of ours (keys ``fusion_backbone.*``), a
+converted official one (bare fusion-network keys) or an official one as
+released (``models/TDFusion_*.pth``, converted on the fly). Any image size
+works; the output has the input's size, the visible image's colour, and is
+saved as PNG. ``--panels`` also saves IR | visible | fused side by side;
+``--stretch`` min-max stretches each fused luma to [0, 1] as the official
+``test.py`` does (use it to reproduce official outputs).
 """
 import argparse
 import os
@@ -24,6 +27,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from tdfusion_mm.models.algorithms.tdfusion import build_own  # noqa: E402
+from tdfusion_mm.models.fusion_backbones import (  # noqa: E402
+    convert_official_state_dict)
 from tdfusion_mm.utils import (luma_array, register_all_modules,  # noqa: E402
                                restore_colour_array)
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file  # noqa: E402
@@ -40,6 +45,9 @@ def parse_args():
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--panels', action='store_true',
                         help='also save IR | visible | fused panels')
+    parser.add_argument('--stretch', action='store_true',
+                        help='min-max stretch the fused luma to [0, 1], as '
+                        'the official test script does')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
@@ -54,6 +62,7 @@ def pair_paths(ir: str, vis: str):
         if not osp.isdir(path):
             raise FileNotFoundError(f'{path} is neither a file nor a folder '
                                     '(give two files or two folders)')
+
     def listing(folder):
         return {osp.splitext(f)[0]: osp.join(folder, f)
                 for f in sorted(os.listdir(folder))
@@ -96,18 +105,24 @@ def load_fusion_network(config: str, checkpoint: str, cfg_options, device):
     if any(k.startswith(prefix) for k in state):
         state = {k[len(prefix):]: v for k, v in state.items()
                  if k.startswith(prefix)}
+    else:  # converted or official: checks keys, folds official aliases
+        state = convert_official_state_dict(state, model=net)
     net.load_state_dict(state, strict=True)
     return net.to(device).eval()
 
 
 @torch.no_grad()
-def fuse_pair(net, ir_img: np.ndarray, vis_img: np.ndarray, device):
+def fuse_pair(net, ir_img: np.ndarray, vis_img: np.ndarray, device,
+              stretch: bool = False):
     """Fused uint8 image (colour if the visible image is colour)."""
-    ir_y = to_unit(luma_array(ir_img))
-    vis_y = to_unit(luma_array(vis_img))
-    as_tensor = lambda a: torch.from_numpy(a)[None, None].to(device)  # noqa
-    fused = net(as_tensor(ir_y), as_tensor(vis_y))[0, 0].cpu().numpy()
-    return restore_colour_array(fused, vis_img)
+    ir_y, vis_y = (
+        torch.from_numpy(to_unit(luma_array(img)))[None, None].to(device)
+        for img in (ir_img, vis_img))
+    fused = net(ir_y, vis_y)[0, 0]
+    if stretch:
+        fused = (fused - fused.min()) / (fused.max() - fused.min()).clamp_min(
+            1e-12)
+    return restore_colour_array(fused.cpu().numpy(), vis_img)
 
 
 def as_bgr8(img: np.ndarray) -> np.ndarray:
@@ -131,7 +146,7 @@ def main():
         if ir_img.shape[:2] != vis_img.shape[:2]:
             raise ValueError(f'sizes differ: {ir_path} is {ir_img.shape[:2]}'
                              f', {vis_path} is {vis_img.shape[:2]}')
-        fused = fuse_pair(net, ir_img, vis_img, args.device)
+        fused = fuse_pair(net, ir_img, vis_img, args.device, args.stretch)
         cv2.imwrite(osp.join(args.out, name + '.png'), fused)
         if args.panels:
             panel = np.concatenate(

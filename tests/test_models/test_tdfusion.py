@@ -157,3 +157,33 @@ def test_task_model_scope_is_required():
         build_task_model(dict(type='YOLOX'))
     with pytest.raises(KeyError, match='cfg_options'):
         build_task_model(dict(cfg_path='mmdet::yolox/x.py', bbox_head=1))
+
+
+def test_detector_is_swapped_by_config_alone(demo_root):
+    """The RTMDet config (inheriting the YOLOX one) trains both phases."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, 'configs', 'tdfusion_rtmdet_m3fd.py'))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    cfg.train_dataloader.dataset.data_root = f'{demo_root}/m3fd/'
+    pipeline[2].crop_size = (32, 32)  # small sizes keep the test fast
+    pipeline[3].transforms[0].scale = pipeline[3].transforms[2].size = (64, 64)
+    init_default_scope('tdfusion_mm')
+    model = MODELS.build(cfg.model)
+    assert type(model.task_model).__name__ == 'RTMDet'
+    assert model.task_model.bbox_head.num_classes == 6
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=optim_cfg.pop('constructor'),
+             optim_wrapper_cfg=optim_cfg))(model)
+    data = batches(cfg, size=1)
+    model.train()
+    g_before, t_before = state(model.loss_generator), state(model.task_model)
+    log = model.train_step(dict(inner=data[0], outer=data[1]), optim)
+    assert changed(g_before, model.loss_generator)
+    assert not changed(t_before, model.task_model)
+    log = model.train_step(data[2], optim)
+    assert changed(t_before, model.task_model)
+    assert torch.isfinite(log['loss_task'])

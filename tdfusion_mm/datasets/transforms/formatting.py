@@ -1,8 +1,10 @@
-"""Pack an infrared-visible pair and its detection annotations."""
+"""Pack an infrared-visible pair and its detection or segmentation
+annotations."""
 import numpy as np
 import torch
 from mmcv.transforms import to_tensor
 from mmdet.datasets.transforms import PackDetInputs
+from mmseg.datasets.transforms import PackSegInputs
 
 from tdfusion_mm.registry import TRANSFORMS
 
@@ -21,6 +23,16 @@ def _to_chw_tensor(img: np.ndarray) -> torch.Tensor:
     if img.ndim == 2:
         img = img[..., None]
     return to_tensor(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+
+def _fusion_inputs(results: dict, vis: torch.Tensor) -> dict:
+    """The ``inputs`` dict: the packed visible image, the infrared image
+    and the fusion crops where present."""
+    inputs = dict(ir=_to_chw_tensor(results['ir_img']), vis=vis)
+    for key in ('ir_crop', 'vis_crop'):
+        if key in results:
+            inputs[key] = _to_chw_tensor(_float_to_uint8(results[key]))
+    return inputs
 
 
 @TRANSFORMS.register_module()
@@ -61,8 +73,6 @@ class PackFusionDetInputs(PackDetInputs):
             where present. Defaults to mmdet's keys plus ``'ir_path'``.
     """
 
-    CROP_KEYS = ('ir_crop', 'vis_crop')
-
     def __init__(self,
                  meta_keys=('img_id', 'img_path', 'ir_path', 'ori_shape',
                             'img_shape', 'scale_factor', 'flip',
@@ -80,10 +90,56 @@ class PackFusionDetInputs(PackDetInputs):
         """
         results = dict(results, img=_float_to_uint8(results['img']))
         packed = super().transform(results)
-        inputs = dict(ir=_to_chw_tensor(results['ir_img']),
-                      vis=packed['inputs'])
-        for key in self.CROP_KEYS:
-            if key in results:
-                inputs[key] = _to_chw_tensor(_float_to_uint8(results[key]))
-        packed['inputs'] = inputs
+        packed['inputs'] = _fusion_inputs(results, packed['inputs'])
+        return packed
+
+
+@TRANSFORMS.register_module()
+class PackFusionSegInputs(PackSegInputs):
+    """Pack both images into ``inputs`` and the label map into a
+    :class:`mmseg.structures.SegDataSample`, as mmseg's ``PackSegInputs``
+    does.
+
+    The data sample is exactly the one ``PackSegInputs`` builds
+    (``gt_sem_seg`` and the same meta keys, plus ``ir_path``); ``inputs`` is
+    the dict of :class:`PackFusionDetInputs`, with the same dtype rules (a
+    float visible image or crop is rounded and clipped to ``uint8``).
+
+    Required Keys:
+
+    - img
+    - ir_img
+    - the keys ``PackSegInputs`` packs (``gt_seg_map``, ...) and meta keys,
+      where present
+
+    Optional Keys:
+
+    - ir_crop
+    - vis_crop
+
+    Args:
+        meta_keys (Sequence[str]): Meta keys copied into the data sample
+            where present. Defaults to mmseg's keys plus ``'ir_path'``.
+    """
+
+    def __init__(self,
+                 meta_keys=('img_path', 'ir_path', 'seg_map_path',
+                            'ori_shape', 'img_shape', 'pad_shape',
+                            'scale_factor', 'flip', 'flip_direction',
+                            'reduce_zero_label')) -> None:
+        super().__init__(meta_keys=meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        """Pack the results.
+
+        Args:
+            results (dict): Result dict from the pipeline.
+
+        Returns:
+            dict: ``inputs`` (the dict of :class:`PackFusionDetInputs`) and
+            ``data_samples``.
+        """
+        results = dict(results, img=_float_to_uint8(results['img']))
+        packed = super().transform(results)
+        packed['inputs'] = _fusion_inputs(results, packed['inputs'])
         return packed

@@ -1,4 +1,7 @@
+from .fusion_visualization_hook import FusionVisualizationHook
 from .learnable_fusion_loss_hook import LearnableFusionLossHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['LearnableFusionLossHook', 'SafeCheckpointHook']
+__all__ = [
+    'LearnableFusionLossHook', 'SafeCheckpointHook', 'FusionVisualizationHook'
+]

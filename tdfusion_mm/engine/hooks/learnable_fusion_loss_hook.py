@@ -5,7 +5,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from tdfusion_mm.engine.runner import PHASE_META
+from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
+                                      MetaFusionTrainLoop)
 from tdfusion_mm.registry import HOOKS
 
 REQUIRED_OPTIMIZERS = ('fusion_backbone', 'loss_generator', 'task_model')
@@ -25,6 +26,10 @@ class LearnableFusionLossHook(Hook):
       ``probe_ir_share`` (fraction of pixels where the infrared weight
       exceeds the visible one), so that what G learns is visible in the logs
       and comparable across iterations.
+    - With every checkpoint: records the position inside the epoch where a
+      resumed run starts, the phase it starts in, ``meta_steps`` and iterations per epoch under
+      ``meta['tdfusion_loop']``; on resume, refuses a checkpoint whose epoch
+      layout differs from the current config (the position would be wrong).
 
     Args:
         interval (int): Probe interval in iterations. Defaults to 50.
@@ -66,6 +71,32 @@ class LearnableFusionLossHook(Hook):
                                          float(phase == PHASE_META))
         if self.every_n_train_iters(runner, self.interval):
             self._log_probe(runner)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        loop, meta = runner._train_loop, checkpoint.get('meta', {})
+        if isinstance(loop, MetaFusionTrainLoop) and 'iter' in meta:
+            # Iterations of meta['epoch'] done when resuming from here.
+            position = meta['iter'] - meta['epoch'] * loop.iters_per_epoch
+            meta['tdfusion_loop'] = dict(
+                position=position,
+                next_phase=(PHASE_META if position < loop.meta_steps else
+                            PHASE_FUSION_TASK),
+                meta_steps=loop.meta_steps,
+                iters_per_epoch=loop.iters_per_epoch)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        saved = checkpoint.get('meta', {}).get('tdfusion_loop')
+        loop = runner._train_loop
+        if saved is None or not isinstance(loop, MetaFusionTrainLoop):
+            return
+        current = dict(meta_steps=loop.meta_steps,
+                       iters_per_epoch=loop.iters_per_epoch)
+        if any(saved[k] != v for k, v in current.items()):
+            raise ValueError(
+                f'Cannot resume: the checkpoint was saved with meta_steps='
+                f"{saved['meta_steps']} and {saved['iters_per_epoch']} "
+                f'iterations per epoch, the config gives meta_steps='
+                f"{current['meta_steps']} and {current['iters_per_epoch']}")
 
     def after_train_epoch(self, runner) -> None:
         self._log_probe(runner)

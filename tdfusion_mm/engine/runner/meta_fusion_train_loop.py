@@ -1,7 +1,7 @@
 """The epoch loop of TDFusion: learn G on meta pairs, then learn F and T."""
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from mmengine.runner import EpochBasedTrainLoop
+from mmengine.runner import EpochBasedTrainLoop, set_random_seed
 from torch.utils.data import DataLoader
 
 from tdfusion_mm.registry import LOOPS
@@ -21,12 +21,23 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
     ``max_iters = max_epochs * (meta_steps + len(dataloader))`` and hooks see
     every one of them; :attr:`phase` tells which phase is running.
 
+    Resuming inside an epoch: a checkpoint saved after iteration ``i``
+    (``CheckpointHook(by_epoch=False)``) records ``i``; the resumed epoch
+    skips the iterations already done (their batches are drawn and dropped,
+    so the data order is kept). With ``reseed_every_iter`` every iteration
+    starts by seeding all generators from (seed, iteration), before its
+    batches are loaded, so that a resumed run repeats the uninterrupted one
+    exactly when data loading happens in the main process
+    (``num_workers=0``); worker processes keep their own generators.
+
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader or dict): The training dataloader.
         max_epochs (int): Number of epochs.
         meta_steps (int): Meta pairs per epoch (200 in the paper). 0 trains F
             and T with G fixed. Defaults to 200.
+        reseed_every_iter (bool): Seed the generators at every iteration from
+            the run's seed and the iteration number. Defaults to True.
         val_begin (int): First epoch to validate. Defaults to 1.
         val_interval (int): Validation interval in epochs. Defaults to 1.
         dynamic_intervals (list, optional): See ``EpochBasedTrainLoop``.
@@ -37,6 +48,7 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                  dataloader: Union[DataLoader, Dict],
                  max_epochs: int,
                  meta_steps: int = 200,
+                 reseed_every_iter: bool = True,
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
@@ -46,6 +58,7 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             raise ValueError('train_cfg.meta_steps must be a non-negative '
                              f'integer, got {meta_steps}')
         self.meta_steps = int(meta_steps)
+        self.reseed_every_iter = reseed_every_iter
         self._max_iters = self._max_epochs * self.iters_per_epoch
         self.phase = PHASE_FUSION_TASK
 
@@ -54,21 +67,46 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
         """Meta pairs plus batches of one pass."""
         return self.meta_steps + len(self.dataloader)
 
+    @property
+    def position(self) -> int:
+        """Iterations of the current epoch already run."""
+        return self._iter - self._epoch * self.iters_per_epoch
+
     def run_epoch(self) -> None:
         """Learn G on the meta pairs, then F and T on one pass."""
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
+        done = self.position
+        if not 0 <= done < self.iters_per_epoch:
+            raise RuntimeError(
+                f'Resumed at iteration {self._iter} of epoch {self._epoch}, '
+                f'which does not fall inside that epoch with '
+                f'{self.iters_per_epoch} iterations per epoch: did '
+                'train_cfg.meta_steps or the dataset change since the '
+                'checkpoint?')
         self.phase = PHASE_META
         batches = self._cycle()
         for idx in range(self.meta_steps):
+            self._reseed(idx)
             pair = dict(inner=next(batches), outer=next(batches))
-            self.run_iter(idx, pair)
+            if idx >= done:
+                self.run_iter(idx, pair)
         del batches
         self.phase = PHASE_FUSION_TASK
-        for idx, data_batch in enumerate(self.dataloader):
-            self.run_iter(self.meta_steps + idx, data_batch)
+        batches = iter(self.dataloader)
+        for idx in range(len(self.dataloader)):
+            self._reseed(self.meta_steps + idx)
+            data_batch = next(batches)
+            if self.meta_steps + idx >= done:
+                self.run_iter(self.meta_steps + idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
+
+    def _reseed(self, idx: int) -> None:
+        """Seed every generator from the seed and the iteration number."""
+        if self.reseed_every_iter:
+            step = self._epoch * self.iters_per_epoch + idx
+            set_random_seed((self.runner.seed + 1_000_003 * (step + 1)) % 2**31)
 
     def _cycle(self) -> Iterator:
         """Batches of the training dataloader, restarting when exhausted."""

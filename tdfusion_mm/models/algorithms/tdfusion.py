@@ -6,8 +6,10 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.hub import get_config
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from mmengine.structures import PixelData
 from torch import Tensor, nn
 
 from tdfusion_mm.models.meta import meta_hypergradient
@@ -140,6 +142,10 @@ class TDFusion(BaseModel):
         self.swap_modalities = swap_modalities
         self.task_in_channels = task_in_channels
         self.normalize_hypergrad = normalize_hypergrad
+        # Updates skipped for a non-finite loss or gradient, per optimizer
+        # (in OPTIM_KEYS order); saved with the weights.
+        self.register_buffer('nonfinite_skips',
+                             torch.zeros(len(OPTIM_KEYS), dtype=torch.long))
 
     # ------------------------------------------------------------- fusion
     def fuse(self, ir: Tensor, vis: Tensor) -> Dict[str, Tensor]:
@@ -230,7 +236,7 @@ class TDFusion(BaseModel):
             terms = self.fusion_loss(fused_crop, batch.ir_crop,
                                      batch.vis_crop, weights)
         loss_fusion, log_vars = self.parse_losses(terms)
-        f_optim.update_params(loss_fusion)
+        self.guarded_update('fusion_backbone', f_optim, loss_fusion)
 
         t_optim = optim_wrapper['task_model']
         with t_optim.optim_context(self.task_model):
@@ -238,12 +244,13 @@ class TDFusion(BaseModel):
                 fused = self.fusion_backbone(batch.ir, batch.vis)
             losses = self.task_losses(fused, batch.colour, batch.data_samples)
         loss_task, task_log = self.parse_losses(losses)
-        t_optim.update_params(loss_task)
+        self.guarded_update('task_model', t_optim, loss_task)
 
         log_vars.update(loss_fusion=log_vars.pop('loss'))
         log_vars.update({k: v for k, v in task_log.items() if k != 'loss'})
         log_vars.update(loss_task=task_log['loss'],
-                        w_ir_mean=weights[:, 0].mean().detach())
+                        w_ir_mean=weights[:, 0].mean().detach(),
+                        nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
 
     def train_loss_generator(self, inner_data: dict, outer_data: dict,
@@ -261,7 +268,7 @@ class TDFusion(BaseModel):
                 fused = self.fusion_backbone(inner.ir, inner.vis)
             losses = self.task_losses(fused, inner.colour, inner.data_samples)
         loss_lookahead, _ = self.parse_losses(losses)
-        t_optim.update_params(loss_lookahead)
+        self.guarded_update('task_model', t_optim, loss_lookahead)
 
         def outer_task_loss(fused_outer: Tensor) -> Tensor:
             losses = self.task_losses(fused_outer, outer.colour,
@@ -273,10 +280,18 @@ class TDFusion(BaseModel):
             unwrap(self.fusion_backbone), generator, self.fusion_loss,
             dict(ir=inner.ir_crop, vis=inner.vis_crop),
             dict(ir=outer.ir, vis=outer.vis), outer_task_loss, self.inner_lr)
-        grad_scale = self.apply_hypergrads(generator, result.hypergrads)
+        grad_scale = self.average_hypergrads(result.hypergrads)
         g_optim = optim_wrapper['loss_generator']
-        g_optim.step()
-        g_optim.zero_grad()
+        if torch.isfinite(grad_scale) and torch.isfinite(result.task_loss):
+            divisor = grad_scale.clamp_min(1e-30) \
+                if self.normalize_hypergrad else 1
+            for name, param in generator.named_parameters():
+                if name in result.hypergrads:
+                    param.grad = result.hypergrads[name] / divisor
+            g_optim.step()
+            g_optim.zero_grad()
+        else:
+            self.skip_update('loss_generator', 'hypergradient')
 
         task.load_state_dict(saved_task)
         t_optim.load_state_dict(saved_optim)
@@ -285,26 +300,54 @@ class TDFusion(BaseModel):
             loss_fusion=sum(result.fusion_losses.values()),
             loss_task_meta=result.task_loss,
             loss_task_lookahead=loss_lookahead.detach(),
-            hypergrad_max=grad_scale)
+            hypergrad_max=grad_scale,
+            nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
 
-    def apply_hypergrads(self, generator: nn.Module,
-                         hypergrads: Dict[str, Tensor]) -> Tensor:
-        """Average G's hypergradient over ranks, normalise, set ``.grad``.
+    @staticmethod
+    def average_hypergrads(hypergrads: Dict[str, Tensor]) -> Tensor:
+        """Average G's hypergradient over ranks, in place.
 
         Returns:
-            Tensor: The largest magnitude of the averaged hypergradient.
+            Tensor: Its largest magnitude (non-finite if any entry is).
         """
         grads = list(hypergrads.values())
         if get_world_size() > 1:
             for g in grads:
                 all_reduce(g, op='mean')
-        scale = torch.stack([g.abs().max() for g in grads]).max()
-        divisor = scale.clamp_min(1e-30) if self.normalize_hypergrad else 1
-        for name, param in generator.named_parameters():
-            if name in hypergrads:
-                param.grad = hypergrads[name] / divisor
-        return scale
+        return torch.stack([g.abs().max() for g in grads]).max()
+
+    def guarded_update(self, name: str, optim_wrapper: OptimWrapper,
+                       loss: Tensor) -> bool:
+        """Backward and step, unless the loss or a gradient is not finite.
+
+        A skipped update leaves the weights and the optimizer state as they
+        were (AMP wrappers leave non-finite gradients to their scaler).
+
+        Returns:
+            bool: Whether the update was made.
+        """
+        if not torch.isfinite(loss):
+            self.skip_update(name, 'loss')
+            return False
+        optim_wrapper.backward(loss)
+        if not isinstance(optim_wrapper, AmpOptimWrapper):
+            grads = [p.grad for group in optim_wrapper.param_groups
+                     for p in group['params'] if p.grad is not None]
+            if not all(torch.isfinite(g).all() for g in grads):
+                optim_wrapper.zero_grad()
+                self.skip_update(name, 'gradient')
+                return False
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        return True
+
+    def skip_update(self, name: str, what: str) -> None:
+        """Count and log an update skipped for a non-finite value."""
+        self.nonfinite_skips[OPTIM_KEYS.index(name)] += 1
+        print_log(f'TDFusion: non-finite {what}, {name} not updated '
+                  f'(skipped so far: {self.nonfinite_skips.tolist()} for '
+                  f'{list(OPTIM_KEYS)})', logger='current', level=30)
 
     # --------------------------------------------------------- inference
     def forward(self,
@@ -323,13 +366,22 @@ class TDFusion(BaseModel):
                            'use "tensor", "predict" or "loss"')
 
     def predict(self, inputs: Dict[str, Tensor], data_samples: list) -> list:
-        """Run T on the fused images; returns T's data samples unchanged."""
+        """Run T on the fused images; returns T's data samples, each with
+        the fused luma added as ``pred_fusion.luma`` ((1, H, W) in [0, 1],
+        the batch padding cut off to the sample's ``img_shape``), which
+        :class:`FusionMetric` scores."""
         fused = self.fuse(inputs['ir'], inputs['vis'])['luma']
         task = unwrap(self.task_model)
         data = task.data_preprocessor(
             dict(inputs=self.task_image(fused, inputs['vis']),
                  data_samples=data_samples), False)
-        return task(data['inputs'], data['data_samples'], mode='predict')
+        results = task(data['inputs'], data['data_samples'], mode='predict')
+        for sample, fused_luma in zip(results, fused):
+            height, width = sample.metainfo.get('img_shape',
+                                                fused_luma.shape[-2:])[:2]
+            sample.pred_fusion = PixelData(
+                luma=fused_luma[:, :height, :width])
+        return results
 
     def loss(self, inputs: Dict[str, Tensor], data_samples: list) -> dict:
         """Fusion loss (with G's weights) and task loss of one batch."""

@@ -39,9 +39,16 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
     likewise, among themselves.
 
     Data samples get ``batch_input_shape`` and ``pad_shape`` as mmdet's
-    ``DetDataPreprocessor`` sets them, so that mmdet heads work. The samples
-    are duck-typed: instance boxes, masks and ``gt_sem_seg`` are handled
-    where present, so an mmseg ``SegDataSample`` passes as well.
+    ``DetDataPreprocessor`` sets them, so that mmdet heads work, and
+    ``padding_size`` (left, right, top, bottom) as mmseg's ``stack_batch``
+    sets it: the zeros added to the sample to reach the batch shape, which
+    mmseg segmentors cut off their predictions before resizing them to
+    ``ori_shape``. mmseg also resizes the logits of the whole batch to the
+    ``pad_shape`` of its first sample, so (as with mmseg's own
+    preprocessor) the images of a segmentation test batch must have one
+    size. The samples are duck-typed: instance boxes, masks and
+    ``gt_sem_seg`` are handled where present, so an mmseg ``SegDataSample``
+    passes as well.
 
     Args:
         pad_size_divisor (int): The padded height and width are multiples
@@ -117,17 +124,19 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                  for key, value in inputs.items()}
         self._check_sizes(batch, data_samples)
 
-        pad_shapes = [self._round_up(img.shape[-2:]) for img in batch['ir']]
+        image_shapes = [tuple(img.shape[-2:]) for img in batch['ir']]
         out = self._pad_stack(batch, self.IMAGE_KEYS)
         if any(key in batch for key in self.CROP_KEYS):
             out.update(self._pad_stack(batch, self.CROP_KEYS))
 
         if data_samples is not None:
             batch_input_shape = tuple(out['ir'].shape[-2:])
-            for sample, pad_shape in zip(data_samples, pad_shapes):
+            for sample, (height, width) in zip(data_samples, image_shapes):
                 sample.set_metainfo({
                     'batch_input_shape': batch_input_shape,
-                    'pad_shape': pad_shape
+                    'pad_shape': self._round_up((height, width)),
+                    'padding_size': (0, batch_input_shape[1] - width, 0,
+                                     batch_input_shape[0] - height)
                 })
             if self.boxtype2tensor:
                 self._boxes_to_tensor(data_samples)

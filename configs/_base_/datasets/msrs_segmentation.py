@@ -1,0 +1,63 @@
+# MSRS (Tang et al., Information Fusion 2022; built from MFNet) in its
+# official layout: {train,test}/{ir,vi,Label}/<id>.png, 480x640. The label
+# folder is `Segmentation_labels` in some releases: set `seg_map_path`.
+# All 9 labels count in the mIoU, `unlabelled` (0) included (see
+# MSRSDataset).
+dataset_type = 'MSRSDataset'
+data_root = 'data/MSRS/'
+task_size = (320, 240)  # (w, h): the paper's MSRS task resolution 240x320
+fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
+
+train_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='mmseg.LoadAnnotations'),
+    dict(type='RandomFusionCrop', crop_size=fusion_crop),
+    # Geometric transforms: the same on the infrared image, the visible image
+    # and the label map. The paper resizes the whole pair to the task size.
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
+        dict(type='mmseg.RandomFlip', prob=0.5),
+    ]),
+    # Photometric transforms (e.g. mmseg.PhotoMetricDistortion) go here,
+    # outside PairedTransform: they change the visible image only.
+    dict(type='PackFusionSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
+    ]),
+    # Loaded after the resize: the mIoU is computed at the original size.
+    dict(type='mmseg.LoadAnnotations'),
+    dict(type='PackFusionSegInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='train/vi', ir_path='train/ir',
+            seg_map_path='train/Label'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='test/vi', ir_path='test/ir', seg_map_path='test/Label'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

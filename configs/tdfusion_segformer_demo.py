@@ -1,0 +1,61 @@
+# TDFusion with SegFormer-B0 on the embedded demo data
+# (tools/misc/make_demo_data.py): small synthetic night scenes in the MSRS
+# layout and a short schedule, so that the whole method (learning G on meta
+# pairs, then F and T) runs on a CPU in minutes.
+_base_ = './tdfusion_segformer_msrs.py'
+
+data_root = 'data/demo/msrs/'
+task_size = (128, 96)  # (w, h): the demo images' own size
+fusion_crop = (64, 64)
+
+train_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='mmseg.LoadAnnotations'),
+    dict(type='RandomFusionCrop', crop_size=fusion_crop),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
+        dict(type='mmseg.RandomFlip', prob=0.5),
+    ]),
+    dict(type='PackFusionSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadIrVisFromFile'),
+    dict(type='PairedTransform', transforms=[
+        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
+    ]),
+    dict(type='mmseg.LoadAnnotations'),
+    dict(type='PackFusionSegInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+model = dict(
+    task_model=dict(cfg_options=dict(data_preprocessor=dict(size=(96, 128)))))
+
+train_cfg = dict(max_epochs=12, meta_steps=4, val_interval=1)
+optim_wrapper = dict(
+    fusion_backbone=dict(optimizer=dict(lr=1e-3)),
+    loss_generator=dict(optimizer=dict(lr=1e-3)),
+    task_model=dict(optimizer=dict(lr=2e-3)))
+param_scheduler = dict(
+    fusion_backbone=dict(step_size=8), loss_generator=dict(step_size=8),
+    task_model=dict(step_size=8))
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=6, max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='LearnableFusionLossHook', interval=10),
+    dict(type='SafeCheckpointHook'),
+]
+log_processor = dict(window_size=5)
+randomness = dict(seed=0)

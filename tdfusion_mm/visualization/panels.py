@@ -1,0 +1,64 @@
+"""Side-by-side panels of a fusion: sources, fused image, G's weights."""
+from typing import Optional
+
+import cv2
+import numpy as np
+import torch
+
+__all__ = ['to_bgr8', 'weight_colour_map', 'fusion_panel']
+
+
+def to_bgr8(img: torch.Tensor) -> np.ndarray:
+    """(1 or 3, H, W) image in [0, 1] (BGR if colour) -> (H, W, 3) uint8
+    BGR."""
+    array = img.detach().float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0)
+    array = np.rint(array * 255).astype(np.uint8)
+    return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR) \
+        if array.shape[2] == 1 else np.ascontiguousarray(array)
+
+
+def weight_colour_map(weight: torch.Tensor) -> np.ndarray:
+    """(1, H, W) or (H, W) weight in [0, 1] -> (H, W, 3) uint8 BGR, JET
+    colour map (blue 0, red 1)."""
+    array = weight.detach().float().clamp(0, 1).cpu().numpy()
+    array = np.rint(array.reshape(array.shape[-2:]) * 255).astype(np.uint8)
+    return cv2.applyColorMap(array, cv2.COLORMAP_JET)
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    scale = max(tile.shape[0] / 400, 0.35)
+    thick = max(int(round(scale * 2)), 1)
+    org = (4, int(14 * scale / 0.5))
+    cv2.putText(tile, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
+                thick + 2, cv2.LINE_AA)
+    cv2.putText(tile, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale,
+                (255, 255, 255), thick, cv2.LINE_AA)
+    return tile
+
+
+def fusion_panel(ir: torch.Tensor,
+                 vis: torch.Tensor,
+                 fused: torch.Tensor,
+                 w_ir: Optional[torch.Tensor] = None,
+                 labels: bool = True) -> np.ndarray:
+    """One row IR | visible | fused [| w_ir as a colour map].
+
+    Args:
+        ir (Tensor): (1, H, W) infrared in [0, 1].
+        vis (Tensor): (3, H, W) BGR or (1, H, W) visible in [0, 1].
+        fused (Tensor): (1 or 3, H, W) fused image in [0, 1].
+        w_ir (Tensor, optional): (1, H, W) infrared weight of G in [0, 1].
+        labels (bool): Write a caption on every tile. Defaults to True.
+
+    Returns:
+        np.ndarray: (H, 3 W or 4 W, 3) uint8 RGB image (the format of
+        mmengine's ``Visualizer.add_image``).
+    """
+    tiles = [(to_bgr8(ir), 'IR'), (to_bgr8(vis), 'visible'),
+             (to_bgr8(fused), 'fused')]
+    if w_ir is not None:
+        tiles.append((weight_colour_map(w_ir), 'w_ir'))
+    row = np.concatenate(
+        [_label(tile, text) if labels else tile for tile, text in tiles],
+        axis=1)
+    return cv2.cvtColor(row, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,151 @@
+"""tools/fuse.py, tools/eval_fusion.py and plot_curves.py end to end."""
+import csv
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tdfusion_mm.evaluation import fusion_metrics
+from tdfusion_mm.models.fusion_backbones import ReFusion
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run(args, expect_ok=True):
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == expect_ok, out[-3000:]
+    return out
+
+
+def write_images(folder, names, shape, colour, seed, ext='.png'):
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name in names:
+        size = shape + ((3, ) if colour else ())
+        cv2.imwrite(osp.join(folder, name + ext),
+                    rng.integers(0, 256, size, dtype=np.uint8))
+
+
+def test_eval_fusion(tmp_path):
+    names = ['a', 'b', 'c']
+    fused, ir, vis = (str(tmp_path / d) for d in ('fused', 'ir', 'vis'))
+    write_images(fused, names, (40, 48), True, 0)
+    write_images(ir, names, (40, 48), False, 1, ext='.jpg')
+    write_images(vis, names, (40, 48), True, 2)
+    out = str(tmp_path / 'out')
+    log = run(['tools/eval_fusion.py', fused, ir, vis, '--out', out,
+               '--reduce', 'sum'])
+    assert '| 3 images | EN |' in log
+    with open(osp.join(out, 'per_image.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [r['name'] for r in rows] == names
+    # Row 'b' equals the library on the same 8-bit luma images.
+    luma = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2YCrCb)[..., 0]
+            for p in (f'{fused}/b.png', f'{vis}/b.png')]
+    expected = fusion_metrics(luma[0], cv2.imread(f'{ir}/b.jpg', 0), luma[1],
+                              reduce='sum')
+    for name, value in expected.items():
+        assert float(rows[1][name]) == pytest.approx(value, abs=1e-5)
+    with open(osp.join(out, 'summary.csv')) as f:
+        summary = {r['statistic']: r for r in csv.DictReader(f)}
+    assert float(summary['mean']['SSIM']) == pytest.approx(
+        np.mean([float(r['SSIM']) for r in rows]), abs=1e-5)
+    assert '| mean |' in open(osp.join(out, 'summary.md')).read()
+
+    # Unmatched names and sizes are errors that name the files.
+    os.remove(f'{vis}/c.png')
+    log = run(['tools/eval_fusion.py', fused, ir, vis, '--out', out],
+              expect_ok=False)
+    assert "have no partner in" in log and "'c'" in log
+    write_images(vis, ['c'], (40, 47), True, 3)
+    log = run(['tools/eval_fusion.py', fused, ir, vis, '--out', out],
+              expect_ok=False)
+    assert 'sizes differ' in log and 'c.png' in log
+
+
+@pytest.fixture(scope='module')
+def tiny_refusion(tmp_path_factory):
+    """A small ReFusion config with checkpoints of ours and official."""
+    root = tmp_path_factory.mktemp('fuse')
+    cfg = dict(type='ReFusion', dim=8, num_blocks=1, num_heads=2)
+    (root / 'cfg.py').write_text(f'model = dict(fusion_backbone={cfg!r})\n')
+    torch.manual_seed(0)
+    state = ReFusion(**{k: v for k, v in cfg.items() if k != 'type'}
+                     ).state_dict()
+    torch.save(dict(state_dict={f'fusion_backbone.{k}': v
+                                for k, v in state.items()}),
+               root / 'ours.pth')
+    # Official layout: every conv weight also stored as <name>.conv.weight.
+    official = dict(state)
+    for key, value in state.items():
+        if value.dim() == 4:
+            official[key.replace('.weight', '.conv.weight')] = value
+    torch.save(official, root / 'official.pth')
+    return root
+
+
+def test_fuse_folders_any_size_colour_and_panels(tiny_refusion, tmp_path):
+    names = ['p', 'q']
+    ir, vis = str(tmp_path / 'ir'), str(tmp_path / 'vis')
+    write_images(ir, names, (37, 45), False, 0)
+    write_images(vis, names, (37, 45), True, 1, ext='.jpg')
+    out = str(tmp_path / 'out')
+    run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
+         str(tiny_refusion / 'ours.pth'), '--ir', ir, '--vis', vis, '--out',
+         out, '--panels'])
+    for name in names:
+        fused = cv2.imread(osp.join(out, name + '.png'), cv2.IMREAD_UNCHANGED)
+        assert fused.shape == (37, 45, 3)
+        panel = cv2.imread(osp.join(out, 'panels', name + '.png'))
+        assert panel.shape == (37, 3 * 45, 3)
+
+
+def test_fuse_pair_with_official_checkpoint(tiny_refusion, tmp_path):
+    ir, vis = str(tmp_path / 'ir'), str(tmp_path / 'vis')
+    write_images(ir, ['x'], (30, 41), False, 0)
+    write_images(vis, ['x'], (30, 41), False, 1)
+    outs = {}
+    for ckpt, stretch in (('ours.pth', []), ('official.pth', []),
+                          ('official.pth', ['--stretch'])):
+        out = str(tmp_path / f'{ckpt}{len(stretch)}')
+        run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
+             str(tiny_refusion / ckpt), '--ir', f'{ir}/x.png', '--vis',
+             f'{vis}/x.png', '--out', out] + stretch)
+        outs[ckpt, len(stretch)] = cv2.imread(f'{out}/x.png',
+                                              cv2.IMREAD_UNCHANGED)
+    assert outs['ours.pth', 0].shape == (30, 41)  # grey visible: grey
+    np.testing.assert_array_equal(outs['ours.pth', 0],
+                                  outs['official.pth', 0])
+    stretched = outs['official.pth', 1]
+    assert stretched.min() == 0 and stretched.max() == 255
+
+
+def test_plot_curves(tmp_path):
+    run_dir = tmp_path / '20250101_000000' / 'vis_data'
+    run_dir.mkdir(parents=True)
+    records = [
+        dict(**{'fusion_backbone.lr': 1e-3, 'loss_generator.lr': 1e-3},
+             loss_fusion=0.5 - 0.01 * i, loss_fusion_int=0.1,
+             loss_task=3.0 - 0.1 * i, w_ir_mean=0.5, probe_w_ir_mean=0.4,
+             phase=float(i % 2), iter=i, epoch=1, step=i)
+        for i in range(1, 6)
+    ] + [{'pascal_voc/mAP': 0.1, 'fusion/EN': 6.5, 'step': 1}]
+    (run_dir / 'scalars.json').write_text(
+        '\n'.join(json.dumps(r) for r in records) + '\n')
+    out = str(tmp_path / 'curves.png')
+    log = run(['tools/analysis_tools/plot_curves.py', str(tmp_path), '--out',
+               out])
+    assert '8 scalar(s) from 1 file(s)' in log
+    image = cv2.imread(out)
+    assert image is not None and image.shape[0] > 200
+    run(['tools/analysis_tools/plot_curves.py', str(tmp_path / 'none')],
+        expect_ok=False)
