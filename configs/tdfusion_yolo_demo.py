@@ -66,6 +66,7 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='LearnableFusionLossHook', interval=10),
     dict(type='SafeCheckpointHook'),
+    dict(type='FusionVisualizationHook', interval=20),
 ]
 log_processor = dict(window_size=5)
 randomness = dict(seed=0)

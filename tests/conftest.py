@@ -1,6 +1,7 @@
 """Shared fixtures: small demo data generated once per test session."""
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from tdfusion_mm.datasets import generate_demo_dataset
 from tdfusion_mm.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tests/helpers.py
 DEMO_CONFIG = osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py')
 
 torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))

@@ -59,7 +59,14 @@ def enable_visualization(cfg: Config, args) -> None:
         hooks.visualization.show = True
         hooks.visualization.wait_time = args.wait_time
     if args.show_dir:
-        hooks.visualization.test_out_dir = args.show_dir
+        if hooks.visualization.type.endswith('SegVisualizationHook'):
+            # mmseg's hook has no output folder: its visualizer saves the
+            # pictures (in vis_data/vis_image/), as in mmseg's tools/test.py;
+            # and it paints every `interval`-th batch only: paint them all.
+            cfg.visualizer.save_dir = osp.join(cfg.work_dir, args.show_dir)
+            hooks.visualization.interval = 1
+        else:
+            hooks.visualization.test_out_dir = args.show_dir
 
 
 def main():

@@ -1,5 +1,10 @@
-"""tools/fuse.py, tools/eval_fusion.py and plot_curves.py end to end."""
+"""tools/fuse.py, tools/eval_fusion.py and plot_curves.py end to end.
+
+Each tool runs once as a subprocess; the error cases call the tools'
+functions in-process, which is faster.
+"""
 import csv
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -24,6 +29,16 @@ def run(args, expect_ok=True):
     out = proc.stdout + proc.stderr
     assert (proc.returncode == 0) == expect_ok, out[-3000:]
     return out
+
+
+def load_tool(relative_path):
+    """Import a script of tools/ as a module."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(relative_path))[0],
+        osp.join(REPO, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_images(folder, names, shape, colour, seed, ext='.png'):
@@ -61,15 +76,33 @@ def test_eval_fusion(tmp_path):
         np.mean([float(r['SSIM']) for r in rows]), abs=1e-5)
     assert '| mean |' in open(osp.join(out, 'summary.md')).read()
 
-    # Unmatched names and sizes are errors that name the files.
-    os.remove(f'{vis}/c.png')
-    log = run(['tools/eval_fusion.py', fused, ir, vis, '--out', out],
-              expect_ok=False)
-    assert "have no partner in" in log and "'c'" in log
-    write_images(vis, ['c'], (40, 47), True, 3)
-    log = run(['tools/eval_fusion.py', fused, ir, vis, '--out', out],
-              expect_ok=False)
-    assert 'sizes differ' in log and 'c.png' in log
+
+
+def test_eval_fusion_errors_name_the_files(tmp_path, monkeypatch):
+    tool = load_tool('tools/eval_fusion.py')
+    fused, ir, vis = (str(tmp_path / d) for d in ('fused', 'ir', 'vis'))
+    write_images(fused, ['a', 'b'], (20, 24), False, 0)
+    write_images(ir, ['a', 'b'], (20, 24), False, 1)
+    write_images(vis, ['a'], (20, 24), False, 2)
+    with pytest.raises(FileNotFoundError, match=r"no partner in .*\['b'\]"):
+        tool.match(fused, ir, vis)
+    write_images(fused, ['c'], (20, 24), False, 0)
+    write_images(ir, ['c'], (20, 24), False, 1)
+    write_images(vis, ['b', 'c'], (20, 24), False, 2)
+    write_images(vis, ['b'], (20, 24), False, 2, ext='.jpg')
+    with pytest.raises(ValueError, match="two images named 'b'"):
+        tool.match(fused, ir, vis)
+    os.remove(f'{vis}/b.jpg')
+    write_images(ir, ['d'], (20, 24), False, 1)
+    write_images(vis, ['d'], (20, 24), False, 1)
+    with pytest.raises(FileNotFoundError, match=r"no fused image .*\['d'\]"):
+        tool.match(fused, ir, vis)
+    os.remove(f'{ir}/d.png')
+    write_images(vis, ['c'], (20, 23), False, 3)
+    monkeypatch.setattr(sys, 'argv', [
+        'eval_fusion.py', fused, ir, vis, '--out', str(tmp_path / 'out')])
+    with pytest.raises(ValueError, match=r'sizes differ .*c\.png'):
+        tool.main()
 
 
 @pytest.fixture(scope='module')
@@ -113,20 +146,27 @@ def test_fuse_pair_with_official_checkpoint(tiny_refusion, tmp_path):
     ir, vis = str(tmp_path / 'ir'), str(tmp_path / 'vis')
     write_images(ir, ['x'], (30, 41), False, 0)
     write_images(vis, ['x'], (30, 41), False, 1)
-    outs = {}
-    for ckpt, stretch in (('ours.pth', []), ('official.pth', []),
-                          ('official.pth', ['--stretch'])):
-        out = str(tmp_path / f'{ckpt}{len(stretch)}')
-        run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
-             str(tiny_refusion / ckpt), '--ir', f'{ir}/x.png', '--vis',
-             f'{vis}/x.png', '--out', out] + stretch)
-        outs[ckpt, len(stretch)] = cv2.imread(f'{out}/x.png',
-                                              cv2.IMREAD_UNCHANGED)
-    assert outs['ours.pth', 0].shape == (30, 41)  # grey visible: grey
-    np.testing.assert_array_equal(outs['ours.pth', 0],
-                                  outs['official.pth', 0])
-    stretched = outs['official.pth', 1]
-    assert stretched.min() == 0 and stretched.max() == 255
+    out = str(tmp_path / 'out')
+    run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
+         str(tiny_refusion / 'official.pth'), '--ir', f'{ir}/x.png', '--vis',
+         f'{vis}/x.png', '--out', out, '--stretch'])
+    fused = cv2.imread(f'{out}/x.png', cv2.IMREAD_UNCHANGED)
+    assert fused.shape == (30, 41)  # grey visible: grey output
+    assert fused.min() == 0 and fused.max() == 255  # stretched
+
+
+def test_fuse_loads_ours_and_official_alike(tiny_refusion):
+    from tdfusion_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    tool = load_tool('tools/fuse.py')
+    nets = [
+        tool.load_fusion_network(str(tiny_refusion / 'cfg.py'),
+                                 str(tiny_refusion / ckpt), None, 'cpu')
+        for ckpt in ('ours.pth', 'official.pth')
+    ]
+    for (key, ours), (_, official) in zip(nets[0].state_dict().items(),
+                                          nets[1].state_dict().items()):
+        assert torch.equal(ours, official), key
 
 
 def test_plot_curves(tmp_path):
@@ -144,7 +184,7 @@ def test_plot_curves(tmp_path):
     out = str(tmp_path / 'curves.png')
     log = run(['tools/analysis_tools/plot_curves.py', str(tmp_path), '--out',
                out])
-    assert '8 scalar(s) from 1 file(s)' in log
+    assert '9 scalar(s) from 1 file(s)' in log
     image = cv2.imread(out)
     assert image is not None and image.shape[0] > 200
     run(['tools/analysis_tools/plot_curves.py', str(tmp_path / 'none')],

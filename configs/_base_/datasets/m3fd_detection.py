@@ -36,7 +36,9 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
+    # No mmdet.AspectRatioBatchSampler: it keeps batches in its own state
+    # between iterators, and an iterator left unfinished (each meta phase
+    # leaves one) makes the next pass repeat and drop samples.
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -2,6 +2,7 @@
 from typing import Optional
 
 import torch
+from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -61,7 +62,11 @@ class LearnableFusionLossHook(Hook):
         if missing:
             raise KeyError(f'optim_wrapper has no {missing}; TDFusion '
                            f'trains with one per key of {REQUIRED_OPTIMIZERS}')
-        batch = next(iter(runner.train_dataloader))
+        # The first samples of the dataset, read directly: an unfinished
+        # dataloader iterator could disturb a stateful batch sampler.
+        loader = runner.train_dataloader
+        count = min(loader.batch_size or 1, len(loader.dataset))
+        batch = pseudo_collate([loader.dataset[i] for i in range(count)])
         self._probe = model.data_preprocessor(batch, False)['inputs']
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,

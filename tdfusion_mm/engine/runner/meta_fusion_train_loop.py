@@ -8,6 +8,9 @@ from tdfusion_mm.registry import LOOPS
 
 PHASE_META = 'meta'
 PHASE_FUSION_TASK = 'fusion_task'
+# Batch samplers whose buckets outlive an unfinished iterator.
+STATEFUL_BATCH_SAMPLERS = ('AspectRatioBatchSampler',
+                           'MultiDataAspectRatioBatchSampler')
 
 
 @LOOPS.register_module()
@@ -57,6 +60,13 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
         if int(meta_steps) != meta_steps or meta_steps < 0:
             raise ValueError('train_cfg.meta_steps must be a non-negative '
                              f'integer, got {meta_steps}')
+        stateful = type(self.dataloader.batch_sampler).__name__
+        if stateful in STATEFUL_BATCH_SAMPLERS:
+            raise ValueError(
+                f'MetaFusionTrainLoop: train_dataloader.batch_sampler '
+                f'{stateful} keeps samples between iterators, and the meta '
+                'phase leaves one unfinished every epoch, so later passes '
+                'would repeat and drop samples: remove it from the config')
         self.meta_steps = int(meta_steps)
         self.reseed_every_iter = reseed_every_iter
         self._max_iters = self._max_epochs * self.iters_per_epoch

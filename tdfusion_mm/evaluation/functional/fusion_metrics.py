@@ -165,8 +165,11 @@ def _gaussian_kernel(size: int, sigma: float) -> np.ndarray:
 
 
 def _filter_valid(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Separable filtering keeping the 'valid' part (no border effects)."""
+    """Separable filtering keeping the 'valid' part (no border effects);
+    empty if the image is smaller than the kernel."""
     r = len(kernel) // 2
+    if min(img.shape) <= 2 * r:
+        return np.zeros([max(n - 2 * r, 0) for n in img.shape])
     out = cv2.sepFilter2D(img, cv2.CV_64F, kernel, kernel,
                           borderType=cv2.BORDER_REFLECT)
     return out[r:img.shape[0] - r, r:img.shape[1] - r]

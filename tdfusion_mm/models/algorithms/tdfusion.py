@@ -77,6 +77,11 @@ def unwrap(module: nn.Module) -> nn.Module:
     return module.module if is_model_wrapper(module) else module
 
 
+def buffers_of(module: nn.Module) -> Dict[str, Tensor]:
+    """Copies of a module's buffers (BatchNorm statistics and the like)."""
+    return {k: v.clone() for k, v in unwrap(module).named_buffers()}
+
+
 @MODELS.register_module()
 class TDFusion(BaseModel):
     """Task-driven fusion: F fuses, G weighs F's loss, T solves the task.
@@ -228,6 +233,8 @@ class TDFusion(BaseModel):
                               optim_wrapper: OptimWrapperDict) -> dict:
         """Phase 2: F on G's loss, then T on the detached fused images."""
         batch = self.prepare(data)
+        f_buffers, t_buffers = buffers_of(self.fusion_backbone), buffers_of(
+            self.task_model)
         f_optim = optim_wrapper['fusion_backbone']
         with f_optim.optim_context(self.fusion_backbone):
             with torch.no_grad():
@@ -236,7 +243,8 @@ class TDFusion(BaseModel):
             terms = self.fusion_loss(fused_crop, batch.ir_crop,
                                      batch.vis_crop, weights)
         loss_fusion, log_vars = self.parse_losses(terms)
-        self.guarded_update('fusion_backbone', f_optim, loss_fusion)
+        self.guarded_update('fusion_backbone', f_optim, loss_fusion,
+                            self.fusion_backbone, f_buffers)
 
         t_optim = optim_wrapper['task_model']
         with t_optim.optim_context(self.task_model):
@@ -244,7 +252,8 @@ class TDFusion(BaseModel):
                 fused = self.fusion_backbone(batch.ir, batch.vis)
             losses = self.task_losses(fused, batch.colour, batch.data_samples)
         loss_task, task_log = self.parse_losses(losses)
-        self.guarded_update('task_model', t_optim, loss_task)
+        self.guarded_update('task_model', t_optim, loss_task, self.task_model,
+                            t_buffers)
 
         log_vars.update(loss_fusion=log_vars.pop('loss'))
         log_vars.update({k: v for k, v in task_log.items() if k != 'loss'})
@@ -268,6 +277,7 @@ class TDFusion(BaseModel):
                 fused = self.fusion_backbone(inner.ir, inner.vis)
             losses = self.task_losses(fused, inner.colour, inner.data_samples)
         loss_lookahead, _ = self.parse_losses(losses)
+        # (No buffer snapshot: all of T is restored after the pair.)
         self.guarded_update('task_model', t_optim, loss_lookahead)
 
         def outer_task_loss(fused_outer: Tensor) -> Tensor:
@@ -317,27 +327,36 @@ class TDFusion(BaseModel):
                 all_reduce(g, op='mean')
         return torch.stack([g.abs().max() for g in grads]).max()
 
-    def guarded_update(self, name: str, optim_wrapper: OptimWrapper,
-                       loss: Tensor) -> bool:
+    def guarded_update(self,
+                       name: str,
+                       optim_wrapper: OptimWrapper,
+                       loss: Tensor,
+                       module: Optional[nn.Module] = None,
+                       buffers: Optional[Dict[str, Tensor]] = None) -> bool:
         """Backward and step, unless the loss or a gradient is not finite.
 
         A skipped update leaves the weights and the optimizer state as they
-        were (AMP wrappers leave non-finite gradients to their scaler).
+        were, and puts back ``buffers`` of ``module`` (e.g. BatchNorm
+        statistics that the forward pass updated) if given. AMP wrappers
+        leave non-finite gradients to their loss scaler.
 
         Returns:
             bool: Whether the update was made.
         """
-        if not torch.isfinite(loss):
-            self.skip_update(name, 'loss')
+        what = None if torch.isfinite(loss) else 'loss'
+        if what is None:
+            optim_wrapper.backward(loss)
+            if not isinstance(optim_wrapper, AmpOptimWrapper) and not all(
+                    torch.isfinite(p.grad).all()
+                    for group in optim_wrapper.param_groups
+                    for p in group['params'] if p.grad is not None):
+                what = 'gradient'
+        if what is not None:
+            optim_wrapper.zero_grad()
+            if buffers is not None:
+                unwrap(module).load_state_dict(buffers, strict=False)
+            self.skip_update(name, what)
             return False
-        optim_wrapper.backward(loss)
-        if not isinstance(optim_wrapper, AmpOptimWrapper):
-            grads = [p.grad for group in optim_wrapper.param_groups
-                     for p in group['params'] if p.grad is not None]
-            if not all(torch.isfinite(g).all() for g in grads):
-                optim_wrapper.zero_grad()
-                self.skip_update(name, 'gradient')
-                return False
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         return True

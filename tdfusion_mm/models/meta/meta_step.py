@@ -13,6 +13,7 @@ F's parameters are never modified: the stepped network is evaluated with
 from typing import Callable, Dict, NamedTuple
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 from torch.func import functional_call
 
@@ -47,11 +48,19 @@ def virtual_step(fusion_net: nn.Module, loss: Tensor,
     """Parameters and buffers of F after one SGD step on ``loss``.
 
     The step keeps the graph, so the result is differentiable with respect to
-    whatever ``loss`` depends on (G's parameters in particular).
+    whatever ``loss`` depends on (G's parameters in particular). Under
+    ``torch.distributed`` the gradient is averaged over ranks with a
+    differentiable all-reduce, so that every rank steps F the same way and
+    the backward pass carries each rank's task loss to every rank's G.
     """
     names, params = zip(*[(n, p) for n, p in fusion_net.named_parameters()
                           if p.requires_grad])
     grads = torch.autograd.grad(loss, params, create_graph=True)
+    if dist.is_available() and dist.is_initialized():
+        world_size = dist.get_world_size()
+        if world_size > 1:
+            from torch.distributed.nn.functional import all_reduce
+            grads = [all_reduce(g) / world_size for g in grads]
     stepped = {n: p - lr * g for n, p, g in zip(names, params, grads)}
     stepped.update(dict(fusion_net.named_buffers()))
     return stepped

@@ -1,0 +1,73 @@
+"""tools/train.py and tools/test.py on a fixture in the MSRS layout."""
+import glob
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'tdfusion_segformer_msrs.py')
+
+
+def run(args, cwd):
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def trained_msrs(demo_root, tmp_path_factory):
+    """One short epoch of configs/tdfusion_segformer_msrs.py on the
+    fixture (its 64x80 images kept at their size)."""
+    work_dir = str(tmp_path_factory.mktemp('work_msrs'))
+    data_root = f'{demo_root}/msrs/'
+    options = [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.persistent_workers=False',
+        'train_dataloader.batch_size=2', 'test_dataloader.batch_size=2',
+        'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
+        'train_cfg.val_begin=2',  # no validation: test.py evaluates
+        'default_hooks.logger.interval=1',
+        # The fixture's own size instead of the paper's 240x320 and 256.
+        'train_dataloader.dataset.pipeline.2.crop_size=[32,32]',
+        'train_dataloader.dataset.pipeline.3.transforms.0.scale=[80,64]',
+        'test_dataloader.dataset.pipeline.1.transforms.0.scale=[80,64]',
+        'model.task_model.cfg_options.data_preprocessor.size=[64,80]',
+    ]
+    out = run([osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
+               work_dir, '--cfg-options'] + options, REPO)
+    return work_dir, options, out
+
+
+def test_train_runs_both_phases_with_a_segmentor(trained_msrs):
+    work_dir, _, out = trained_msrs
+    assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+    assert 'loss_task_meta' in out  # a meta pair ran (learning G)
+    assert 'decode.loss_ce' in out and 'loss_fusion_grad' in out  # F+T
+
+
+def test_test_script_prints_miou(trained_msrs, tmp_path):
+    work_dir, options, _ = trained_msrs
+    out_pkl = str(tmp_path / 'preds.pkl')
+    out = run([osp.join(REPO, 'tools', 'test.py'), CONFIG,
+               osp.join(work_dir, 'epoch_1.pth'), '--work-dir', work_dir,
+               '--out', out_pkl, '--show-dir', 'painted', '--cfg-options'] +
+              options, REPO)
+    miou = re.search(r'Epoch\(test\).*mIoU: ([0-9.]+)', out)
+    assert miou and 0 <= float(miou.group(1)) <= 100, out[-2000:]
+    assert 'unlabelled' in out and 'color_cone' in out  # per-class table
+    assert osp.getsize(out_pkl) > 0
+    painted = glob.glob(
+        osp.join(work_dir, 'painted', 'vis_data', 'vis_image', '*.png'))
+    assert len(painted) == 4  # the fixture's test pairs
