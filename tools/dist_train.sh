@@ -2,6 +2,7 @@
 # Distributed training with mmengine's launcher:
 #   bash tools/dist_train.sh CONFIG GPUS [train.py args]
 # On a CPU-only machine the processes communicate through gloo.
+# PYTHON selects the interpreter (default: python on PATH).
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -10,7 +11,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -12,11 +12,28 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from tdfusion_mm.utils import register_all_modules  # noqa: E402
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Join the process group with gloo on a machine without CUDA.
+
+    mmengine's launcher calls ``torch.cuda.set_device``, which a CPU-only
+    torch lacks; the runner skips its own set-up once a group exists.
+    """
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    # DDP on CPU modules takes no device ids (mmengine passes LOCAL_RANK).
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
 
 
 def parse_args():
@@ -74,6 +91,8 @@ def main():
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        init_cpu_distributed(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
