@@ -29,7 +29,8 @@ vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='mmdet.DetLocalVisualizer', vis_backends=vis_backends,
     name='visualizer')
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+log_processor = dict(
+    type='MetaFusionLogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False

@@ -84,6 +84,9 @@ def built_configs(demo_cfg, demo_root):
             'MultiOptimWrapperConstructor': dict(
                 type=constructor, optim_wrapper_cfg=optim),
         },
+        R.LOG_PROCESSORS: {
+            'MetaFusionLogProcessor': dict(type='MetaFusionLogProcessor'),
+        },
         R.LOOPS: {
             'MetaFusionTrainLoop': lambda: Runner.from_cfg(
                 runner_cfg).build_train_loop(runner_cfg.train_cfg),
@@ -102,3 +105,12 @@ def test_every_registered_type_builds(demo_cfg, demo_root):
         for name, cfg in table.get(reg, {}).items():
             obj = cfg() if callable(cfg) else reg.build(cfg)
             assert type(obj).__name__ == name
+
+
+def test_unknown_type_names_registry_and_scope():
+    init_default_scope('tdfusion_mm')
+    with pytest.raises(KeyError, match=r'ReFusoin is not in the '
+                       r'tdfusion_mm::model registry'):
+        R.MODELS.build(dict(type='ReFusoin'))
+    with pytest.raises(KeyError, match=r'tdfusion_mm::transform'):
+        R.TRANSFORMS.build(dict(type='LoadIrVisFromFiles'))
