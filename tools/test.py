@@ -18,22 +18,7 @@ from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from tdfusion_mm.utils import register_all_modules  # noqa: E402
-
-
-def init_cpu_distributed(cfg: Config) -> None:
-    """Join the process group with gloo on a machine without CUDA.
-
-    mmengine's launcher calls ``torch.cuda.set_device``, which a CPU-only
-    torch lacks; the runner skips its own set-up once a group exists.
-    """
-    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-    # DDP on CPU modules takes no device ids (mmengine passes LOCAL_RANK).
-    wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel')
-    wrapper['device_ids'] = None
-    cfg.model_wrapper_cfg = wrapper
-    if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group(backend='gloo')
+from tdfusion_mm.utils.dist import init_cpu_distributed  # noqa: E402
 
 
 def parse_args():

@@ -27,10 +27,12 @@ class MSRSDataset(BaseSegDataset):
     of ``data_prefix``.
 
     The 9 labels are all classes of the mIoU, ``unlabelled`` (0) included:
-    MFNet's and SegMiF's evaluations average the IoU over the 9 labels, and
-    the official TDFusion code trains a 9-way classifier with a plain
-    cross-entropy (no ignored label). So ``reduce_zero_label`` is False and
-    ``ignore_index`` (255) only marks padding.
+    SegMiF's MFNet evaluation (``test_segmentation.py``) builds its confusion
+    matrix over labels 0-8 and averages the IoU of all 9, and the official
+    TDFusion code trains a 9-way classifier (``class_num + 1`` with
+    ``class_num = 8``) with a plain cross-entropy (no ignored label). So
+    ``reduce_zero_label`` is False and ``ignore_index`` (255) only marks
+    padding.
 
     Each data info holds ``img_path`` (the visible image, so that mmseg's
     transforms and metrics see it as "the image"), ``ir_path``,

@@ -1,0 +1,19 @@
+"""Distributed set-up that mmengine's launcher lacks on CPU-only machines."""
+import torch
+from mmengine.config import Config
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Join the process group with gloo on a machine without CUDA.
+
+    mmengine's launcher calls ``torch.cuda.set_device``, which a CPU-only
+    torch lacks; the runner skips its own set-up once a group exists. DDP on
+    CPU modules takes no device ids, while mmengine passes ``LOCAL_RANK``.
+    """
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
