@@ -14,19 +14,20 @@ from tdfusion_mm.registry import DATASETS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = (64, 80)  # (h, w) of the demo fixture's images
+TASK = (32, 40)  # (h, w): small task images keep the tests fast
 
 
-def config(name, demo_root, crop=32):
-    """A config on the demo fixture's MSRS layout at its own size."""
+def config(name, demo_root, crop=16):
+    """A config on the demo fixture's MSRS layout, at small sizes."""
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     for dl in (cfg.train_dataloader, cfg.test_dataloader):
         dl.dataset.data_root = f'{demo_root}/msrs/'
         for t in dl.dataset.pipeline:
             if t.type == 'PairedTransform':
-                t.transforms[0].scale = SIZE[::-1]
+                t.transforms[0].scale = TASK[::-1]
             if t.type == 'RandomFusionCrop':
                 t.crop_size = crop
-    cfg.model.task_model.cfg_options.data_preprocessor.size = SIZE
+    cfg.model.task_model.cfg_options.data_preprocessor.size = TASK
     return cfg
 
 
@@ -85,6 +86,7 @@ def test_segformer_trains_both_phases_and_scores_miou(demo_root):
         for data in test:
             outputs = model.val_step(data)
             for sample in outputs:
+                # Back at the original size, where the labels are.
                 assert sample.pred_sem_seg.shape == SIZE
                 assert sample.gt_sem_seg.shape == SIZE
             evaluator.process(outputs, data)
@@ -95,23 +97,23 @@ def test_segformer_trains_both_phases_and_scores_miou(demo_root):
 def test_prediction_drops_the_batch_padding(demo_root, monkeypatch):
     """Logits of the padded columns must not reach the predicted map."""
     cfg = config('tdfusion_segformer_demo.py', demo_root)
-    cfg.model.data_preprocessor.pad_size_divisor = 32  # 80 -> 96 columns
+    cfg.model.data_preprocessor.pad_size_divisor = 32  # 40 -> 64 columns
     model, _ = build(cfg)
     model.eval()
     task = model.task_model
     test, _ = batches(cfg, 'test', size=2)
 
     def encode_decode(inputs, batch_img_metas):
-        """Class 1 on the 16 padded columns, class 0 elsewhere, at 1/4."""
-        logits = torch.zeros(inputs.shape[0], 9, SIZE[0] // 4, 96 // 4)
-        logits[:, 0, :, :SIZE[1] // 4] = 1
-        logits[:, 1, :, SIZE[1] // 4:] = 1
+        """Class 1 on the 24 padded columns, class 0 elsewhere, at 1/4."""
+        logits = torch.zeros(inputs.shape[0], 9, TASK[0] // 4, 64 // 4)
+        logits[:, 0, :, :TASK[1] // 4] = 1
+        logits[:, 1, :, TASK[1] // 4:] = 1
         return task.decode_head.predict_by_feat(logits, batch_img_metas)
 
     monkeypatch.setattr(task, 'encode_decode', encode_decode)
     with torch.no_grad():
         outputs = model.val_step(test[0])
-    assert outputs[0].padding_size == (0, 16, 0, 0)
+    assert outputs[0].padding_size == (0, 24, 0, 0)
     for sample in outputs:
         assert sample.pred_sem_seg.shape == SIZE
         assert (sample.pred_sem_seg.data == 0).all()
@@ -119,7 +121,7 @@ def test_prediction_drops_the_batch_padding(demo_root, monkeypatch):
     sample = copy.deepcopy(outputs[0])
     sample.set_metainfo(dict(padding_size=(0, 0, 0, 0)))
     leaked = task.postprocess_result(
-        encode_decode(torch.zeros(1, 3, *SIZE), [sample.metainfo]),
+        encode_decode(torch.zeros(1, 3, *TASK), [sample.metainfo]),
         [sample])
     assert (leaked[0].pred_sem_seg.data == 1).any()
 

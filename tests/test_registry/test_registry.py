@@ -66,6 +66,13 @@ def built_configs(demo_cfg, demo_root):
                                  data_prefix=dict(ir='Ir', vis='Vis',
                                                   ann='Annotation'),
                                  img_suffix='.png', lazy_init=True),
+            'MSRSDataset': dict(type='MSRSDataset',
+                                data_root=f'{demo_root}/msrs/'),
+            'FMBDataset': dict(type='FMBDataset',
+                               data_root=f'{demo_root}/msrs/',
+                               data_prefix=dict(img_path='test/vi',
+                                                ir_path='test/ir',
+                                                seg_map_path='test/Label')),
         },
         R.TRANSFORMS: {
             'LoadIrVisFromFile': dict(type='LoadIrVisFromFile'),
@@ -74,11 +81,17 @@ def built_configs(demo_cfg, demo_root):
                 type='PairedTransform',
                 transforms=[dict(type='mmdet.RandomFlip', prob=0.5)]),
             'PackFusionDetInputs': dict(type='PackFusionDetInputs'),
+            'PackFusionSegInputs': dict(type='PackFusionSegInputs'),
         },
         R.HOOKS: {
             'LearnableFusionLossHook': dict(type='LearnableFusionLossHook',
                                             interval=5),
             'SafeCheckpointHook': dict(type='SafeCheckpointHook'),
+            'FusionVisualizationHook': dict(type='FusionVisualizationHook',
+                                            interval=5),
+        },
+        R.METRICS: {
+            'FusionMetric': dict(type='FusionMetric', reduce='sum'),
         },
         R.OPTIM_WRAPPER_CONSTRUCTORS: {
             'MultiOptimWrapperConstructor': dict(

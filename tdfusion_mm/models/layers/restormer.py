@@ -24,6 +24,94 @@ __all__ = [
 ]
 
 
+def _inplace_ok(*tensors: torch.Tensor) -> bool:
+    """True when in-place updates of fresh temporaries cannot break autograd.
+
+    In-place arithmetic is used only when no graph is being recorded (no-grad
+    or inference mode, e.g. fusion at test time); training, including the
+    double backward of the meta step, takes the out-of-place path.
+    """
+    return not torch.is_grad_enabled() or not any(
+        t.requires_grad for t in tensors)
+
+
+def _attention_matrix(q: torch.Tensor, k: torch.Tensor,
+                      temperature: torch.Tensor,
+                      num_heads: int) -> torch.Tensor:
+    """Per-head ``softmax(norm(q) norm(k)^T * t)``, shape (B, heads, c, c).
+
+    Same value as normalising q and k along the spatial axis first, but
+    without the two full-resolution normalised copies: the Gram matrix of the
+    raw q, k is divided by the outer product of their norms (both clamped at
+    1e-12 like ``F.normalize``).
+    """
+    b, c = q.shape[:2]
+    ch = c // num_heads
+    # Three small (C x HW) @ (HW x C) GEMMs; on channels-last tensors these
+    # read the data in place (no strided per-head copies or reductions).
+    q = q.reshape(b, c, -1)
+    k = k.reshape(b, c, -1)
+    eye = torch.eye(c, dtype=torch.bool, device=q.device)
+
+    def heads(m):  # diagonal (ch x ch) blocks: (B, C, C) -> (B, heads, ch, ch)
+        m = m.reshape(b, num_heads, ch, num_heads, ch)
+        return m.diagonal(dim1=1, dim2=3).permute(0, 3, 1, 2)
+
+    gram = heads(q @ k.transpose(1, 2))
+    # squared norms = diagonals of q q^T and k k^T
+    nq = (q @ q.transpose(1, 2))[:, eye].reshape(b, num_heads, ch)
+    nk = (k @ k.transpose(1, 2))[:, eye].reshape(b, num_heads, ch)
+    # max(sqrt(s), 1e-12) == sqrt(max(s, 1e-24)), with a finite gradient at 0
+    nq = nq.clamp_min(1e-24).sqrt()
+    nk = nk.clamp_min(1e-24).sqrt()
+    attn = gram / (nq[..., :, None] * nk[..., None, :]) * temperature
+    return attn.softmax(dim=-1)
+
+
+def _attend_and_project(attn: torch.Tensor, v: torch.Tensor,
+                        proj: nn.Conv2d) -> torch.Tensor:
+    """``proj(blockdiag(attn) @ v)`` as one (C x C) mix per sample.
+
+    The 1x1 output projection is folded into the (block-diagonal) attention
+    matrix, so the attended values are never materialised. The result keeps
+    the memory format of ``v`` (channels-last in the fast path).
+    """
+    b, c, h, w = v.shape
+    heads, ch = attn.shape[1], attn.shape[2]
+    weight = proj.weight.reshape(c, heads, ch)
+    mix = torch.einsum('ohi,bhij->bohj', weight, attn).reshape(b, c, c)
+    if v.is_contiguous(memory_format=torch.channels_last) and c > 1:
+        vt = v.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        out = (vt @ mix.transpose(1, 2)).reshape(b, h, w, c)
+        out = out.permute(0, 3, 1, 2)
+    else:
+        out = (mix @ v.reshape(b, c, h * w)).reshape(b, c, h, w)
+    if proj.bias is not None:
+        out = out + proj.bias[:, None, None]
+    return out
+
+
+def _pw_dw(x: torch.Tensor, pw: nn.Conv2d, dw: nn.Conv2d, start: int,
+           stop: int) -> torch.Tensor:
+    """Channels ``start:stop`` of ``dw(pw(x))`` without computing the rest.
+
+    Slicing the weights gives contiguous outputs for each of q/k/v or each
+    GDFN half, instead of strided chunks of one wide tensor.
+    """
+    bias = None if pw.bias is None else pw.bias[start:stop]
+    y = F.conv2d(x, pw.weight[start:stop], bias)
+    bias = None if dw.bias is None else dw.bias[start:stop]
+    return F.conv2d(y, dw.weight[start:stop], bias, padding=1,
+                    groups=stop - start)
+
+
+def _gated(gate: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """``gelu(gate) * value``, in place when no graph is recorded."""
+    if _inplace_ok(gate, value):
+        return F.gelu(gate).mul_(value)
+    return F.gelu(gate) * value
+
+
 def transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                          temperature: torch.Tensor,
                          num_heads: int) -> torch.Tensor:
@@ -44,12 +132,8 @@ def transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         Tensor: Attended values, shape (B, C, H, W).
     """
     b, c, h, w = v.shape
-    shape = (b, num_heads, c // num_heads, h * w)
-    # Chunks along the channel axis stay viewable, so these are no-copy views.
-    q = F.normalize(q.reshape(shape), dim=-1)
-    k = F.normalize(k.reshape(shape), dim=-1)
-    attn = (q @ k.transpose(-2, -1)) * temperature
-    out = attn.softmax(dim=-1) @ v.reshape(shape)
+    attn = _attention_matrix(q, k, temperature, num_heads)
+    out = attn @ v.reshape(b, num_heads, c // num_heads, h * w)
     return out.reshape(b, c, h, w)
 
 
@@ -73,11 +157,11 @@ class WithBiasLayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise ``x`` (B, C, H, W) over C."""
-        x = x - x.mean(dim=1, keepdim=True)
-        var = x.square().mean(dim=1, keepdim=True)  # biased, as official
-        return torch.addcmul(self.bias[:, None, None],
-                             x * torch.rsqrt(var + self.eps),
-                             self.weight[:, None, None])
+        # One fused pass over the channel axis: in channels-last memory the
+        # permuted view is contiguous, so no temporaries are made.
+        out = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1], ),
+                           self.weight, self.bias, self.eps)
+        return out.permute(0, 3, 1, 2)
 
 
 class BiasFreeLayerNorm(nn.Module):
@@ -145,6 +229,7 @@ class MDTA(nn.Module):
         if dim % num_heads:
             raise ValueError(f'dim {dim} is not divisible by num_heads '
                              f'{num_heads}')
+        self.dim = dim
         self.num_heads = num_heads
         self.temperature = nn.Parameter(torch.ones(num_heads, 1, 1))
         self.qkv = nn.Conv2d(dim, dim * 3, 1, bias=bias)
@@ -154,9 +239,13 @@ class MDTA(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Self-attention across channels of ``x`` (B, C, H, W)."""
-        q, k, v = self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1)
-        out = transposed_attention(q, k, v, self.temperature, self.num_heads)
-        return self.project_out(out)
+        d = self.dim
+        q = _pw_dw(x, self.qkv, self.qkv_dwconv, 0, d)
+        k = _pw_dw(x, self.qkv, self.qkv_dwconv, d, 2 * d)
+        attn = _attention_matrix(q, k, self.temperature, self.num_heads)
+        del q, k
+        v = _pw_dw(x, self.qkv, self.qkv_dwconv, 2 * d, 3 * d)
+        return _attend_and_project(attn, v, self.project_out)
 
 
 class GDFN(nn.Module):
@@ -175,6 +264,7 @@ class GDFN(nn.Module):
                  bias: bool = False) -> None:
         super().__init__()
         hidden = int(dim * ffn_expansion_factor)
+        self.hidden = hidden
         self.project_in = nn.Conv2d(dim, hidden * 2, 1, bias=bias)
         self.dwconv = nn.Conv2d(
             hidden * 2, hidden * 2, 3, padding=1, groups=hidden * 2,
@@ -183,8 +273,10 @@ class GDFN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Gated feed-forward of ``x`` (B, C, H, W)."""
-        a, b = self.dwconv(self.project_in(x)).chunk(2, dim=1)
-        return self.project_out(F.gelu(a) * b)
+        h = self.hidden
+        a = _pw_dw(x, self.project_in, self.dwconv, 0, h)
+        a = _gated(a, _pw_dw(x, self.project_in, self.dwconv, h, 2 * h))
+        return self.project_out(a)
 
 
 class TransformerBlock(nn.Module):
@@ -210,7 +302,11 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block to ``x`` (B, C, H, W)."""
-        x = x + self.attn(self.norm1(x))
+        y = self.attn(self.norm1(x))
+        if _inplace_ok(x, y):
+            x = y.add_(x)  # y is a fresh temporary; the input is untouched
+            return self.ffn(self.norm2(x)).add_(x)
+        x = x + y
         return x + self.ffn(self.norm2(x))
 
 
@@ -242,6 +338,7 @@ class CrossModalFusion(nn.Module):
         if dim % num_heads:
             raise ValueError(f'dim {dim} is not divisible by num_heads '
                              f'{num_heads}')
+        self.dim = dim
         self.num_heads = num_heads
         self.temperature1 = nn.Parameter(torch.ones(num_heads, 1, 1))
         self.temperature2 = nn.Parameter(torch.ones(num_heads, 1, 1))
@@ -269,15 +366,29 @@ class CrossModalFusion(nn.Module):
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""
-        q1, k1, v1 = self.qkv1_dwconv(self.qkv1(x1)).chunk(3, dim=1)
-        q2, k2, v2 = self.qkv2_dwconv(self.qkv2(x2)).chunk(3, dim=1)
-        heads = self.num_heads
-        x1 = x1 + self.project_mid1(
-            transposed_attention(q2, k1, v1, self.temperature1, heads))
-        x2 = x2 + self.project_mid2(
-            transposed_attention(q1, k2, v2, self.temperature2, heads))
+        d, heads = self.dim, self.num_heads
+        q1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, 0, d)
+        k1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, d, 2 * d)
+        q2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, 0, d)
+        k2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, d, 2 * d)
+        attn1 = _attention_matrix(q2, k1, self.temperature1, heads)
+        attn2 = _attention_matrix(q1, k2, self.temperature2, heads)
+        del q1, k1, q2, k2
+        v1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, 2 * d, 3 * d)
+        x1 = x1 + _attend_and_project(attn1, v1, self.project_mid1)
+        del v1
+        v2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, 2 * d, 3 * d)
+        x2 = x2 + _attend_and_project(attn2, v2, self.project_mid2)
+        del v2
         out = torch.cat([x1, x2], dim=1)
-        g1, g2 = self.project_E_d(self.project_E(out)).chunk(2, dim=1)
-        y1 = F.gelu(g1) * self.project_E1_d(self.project_E1(x1))
-        y2 = F.gelu(g2) * self.project_E2_d(self.project_E2(x2))
-        return out + self.project_out1(y1) + self.project_out2(y2)
+        inplace = _inplace_ok(out)
+        e = self.project_E.weight.shape[0] // 2
+        y1 = _gated(_pw_dw(out, self.project_E, self.project_E_d, 0, e),
+                    self.project_E1_d(self.project_E1(x1)))
+        y1 = self.project_out1(y1)
+        y2 = _gated(_pw_dw(out, self.project_E, self.project_E_d, e, 2 * e),
+                    self.project_E2_d(self.project_E2(x2)))
+        y2 = self.project_out2(y2)
+        if inplace:
+            return y1.add_(y2).add_(out)
+        return out + y1 + y2

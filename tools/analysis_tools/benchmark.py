@@ -1,0 +1,304 @@
+"""Benchmark TDFusion on CPU: fusion inference and the three training steps.
+
+Every measured item runs in a fresh subprocess, so its peak memory
+(``VmHWM`` of ``/proc/self/status``, minus the resident set after the model
+and inputs were built) is its own. Each item is warmed up, then timed
+``--runs`` times; the table shows the median and the spread (min-max).
+Inputs are synthetic (uniform random images, random labels/boxes): the
+timings do not depend on image content.
+
+Items:
+
+* ``fuse``: ``ReFusion`` forward under ``torch.inference_mode`` on one pair
+  (batch 1) at each ``--sizes``; ``fast`` is the library network, ``eager``
+  the straightforward reference kept in ``tests/test_models``.
+* ``plain``: a plain fusion step (G's weights under no-grad, F forward on
+  the crops, fusion loss, backward, F's optimizer step).
+* ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
+* ``ft``: one F+T iteration, ``TDFusion.train_fusion_and_task``.
+
+Training uses the paper's sizes: one pair doubled by the IR/visible swap,
+256x256 crops for the fusion loss, the task network at 240x320 (MSRS,
+SegFormer-B0) or 192x256 (M3FD, YOLO config).
+
+Example::
+
+    python tools/analysis_tools/benchmark.py --runs 5
+    python tools/analysis_tools/benchmark.py --quick
+"""
+import argparse
+import ctypes
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TRAIN_SETUPS = {
+    # name: (config, task (h, w), crop)
+    'msrs': ('configs/tdfusion_segformer_msrs.py', (240, 320), 256),
+    'm3fd': ('configs/tdfusion_yolo_m3fd.py', (192, 256), 256),
+}
+
+
+def tune_malloc() -> None:
+    """Keep freed large blocks in glibc's heap instead of unmapping them.
+
+    Without this every large temporary is a fresh ``mmap`` whose pages the
+    kernel faults in and zeroes (more system than user time); measured here
+    2-3x on single convolutions at 480x640.
+    """
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD
+    except OSError:
+        pass
+
+
+def proc_status_kb(key: str) -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    return 0
+
+
+def load() -> str:
+    return ' '.join(open('/proc/loadavg').read().split()[:3])
+
+
+# ---------------------------------------------------------------- items
+def build_fuse(impl: str, size):
+    import torch
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    torch.manual_seed(0)
+    net = ReFusion().eval()
+    ir = torch.rand(1, 1, *size)
+    vis = torch.rand(1, 1, *size)
+    if impl == 'eager':
+        sys.path.insert(0, osp.join(REPO, 'tests', 'test_models'))
+        from eager_reference import refusion_forward
+
+        def forward():
+            return refusion_forward(net, ir, vis)
+    else:
+
+        def forward():
+            return net(ir, vis)
+
+    def step():
+        with torch.inference_mode():
+            forward()
+
+    return step
+
+
+def synthetic_batch(task: str, size, crop: int, seed: int):
+    """One pair as the dataloader would give it (random content)."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    h, w = size
+
+    def img(c, hh, ww):
+        return torch.randint(0, 256, (c, hh, ww), generator=g,
+                             dtype=torch.uint8)
+
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), scale_factor=(1., 1.),
+                img_path='synthetic.png', flip=False, flip_direction=None)
+    if task == 'seg':
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        sample = SegDataSample(metainfo=meta)
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, 9, (1, h, w), generator=g))
+    else:
+        from mmdet.structures import DetDataSample
+        from mmdet.structures.bbox import HorizontalBoxes
+        from mmengine.structures import InstanceData
+        sample = DetDataSample(metainfo=meta)
+        xy = torch.rand(4, 2, generator=g) * torch.tensor([w * .6, h * .6])
+        wh = torch.rand(4, 2, generator=g) * torch.tensor([w * .3, h * .3])
+        wh += 8
+        inst = InstanceData()
+        inst.bboxes = HorizontalBoxes(torch.cat([xy, xy + wh], 1))
+        inst.labels = torch.randint(0, 3, (4, ), generator=g)
+        sample.gt_instances = inst
+        sample.ignored_instances = InstanceData(
+            bboxes=HorizontalBoxes(torch.zeros(0, 4)),
+            labels=torch.zeros(0, dtype=torch.long))
+    return dict(
+        inputs=dict(ir=[img(1, h, w)], vis=[img(3, h, w)],
+                    ir_crop=[img(1, crop, crop)],
+                    vis_crop=[img(3, crop, crop)]),
+        data_samples=[sample])
+
+
+def build_train(kind: str, setup: str):
+    import copy
+
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from tdfusion_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+    cfg_path, size, crop = TRAIN_SETUPS[setup]
+    cfg = Config.fromfile(osp.join(REPO, cfg_path))
+    init_default_scope('tdfusion_mm')
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    model.train()
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=optim_cfg.pop('constructor'), optim_wrapper_cfg=optim_cfg))
+    optim = constructor(model)
+    task = 'seg' if 'segformer' in cfg_path else 'det'
+    counter = [0]
+
+    def batch():
+        counter[0] += 1
+        return synthetic_batch(task, size, crop, counter[0])
+
+    if kind == 'meta':
+
+        def step():
+            model.train_loss_generator(batch(), batch(), optim)
+    elif kind == 'ft':
+
+        def step():
+            model.train_fusion_and_task(batch(), optim)
+    else:
+        f_optim = optim['fusion_backbone']
+
+        def step():
+            b = model.prepare(batch())
+            with torch.no_grad():
+                weights = model.loss_generator(b.ir_crop, b.vis_crop)
+            fused = model.fusion_backbone(b.ir_crop, b.vis_crop)
+            terms = model.fusion_loss(fused, b.ir_crop, b.vis_crop, weights)
+            loss, _ = model.parse_losses(terms)
+            f_optim.update_params(loss)
+
+    return step
+
+
+def run_item(args) -> None:
+    import torch
+    torch.set_num_threads(args.threads)
+    kind, rest = args.item.split(':', 1)
+    if kind == 'fuse':
+        impl, size = rest.split(':')
+        step = build_fuse(impl, tuple(int(s) for s in size.split('x')))
+    else:
+        step = build_train(kind, rest)
+    base = proc_status_kb('VmRSS')
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    peak = proc_status_kb('VmHWM') - base
+    print('RESULT ' + json.dumps(dict(item=args.item, times=times,
+                                      peak_mb=peak / 1024, load=load())))
+
+
+# ---------------------------------------------------------------- driver
+def measure(item: str, args) -> dict:
+    cmd = [sys.executable, osp.abspath(__file__), '--item', item,
+           '--runs', str(args.runs), '--warmup', str(args.warmup),
+           '--threads', str(args.threads)]
+    if args.no_malloc_tuning:
+        cmd.append('--no-malloc-tuning')
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                          cwd=REPO)
+    for line in proc.stdout.splitlines():
+        if line.startswith('RESULT '):
+            return json.loads(line[7:])
+    return dict(item=item, error=(proc.stderr or proc.stdout).strip()
+                .splitlines()[-1:] or ['failed'])
+
+
+def fmt(res: dict) -> str:
+    if 'error' in res:
+        return f'{res["item"]:<28} FAILED: {res["error"][0][:80]}'
+    t = res['times']
+    med = statistics.median(t)
+    return (f'{res["item"]:<28} {med:9.3f} {min(t):8.3f}-{max(t):<8.3f}'
+            f' {res["peak_mb"]:9.0f} {1 / med:8.2f}   {res["load"]}')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--sizes', nargs='+',
+                        default=['256x256', '480x640', '1024x1280'],
+                        help='fusion inference sizes, HxW')
+    parser.add_argument('--impls', nargs='+', default=['fast', 'eager'],
+                        choices=['fast', 'eager'])
+    parser.add_argument('--setups', nargs='+', default=['msrs', 'm3fd'],
+                        choices=list(TRAIN_SETUPS))
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--no-train', action='store_true')
+    parser.add_argument('--no-fuse', action='store_true')
+    parser.add_argument('--quick', action='store_true',
+                        help='3 runs, 480x640 only, MSRS only')
+    parser.add_argument('--no-malloc-tuning', action='store_true',
+                        help='keep glibc defaults (see tune_malloc)')
+    parser.add_argument('--item', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.no_malloc_tuning:
+        tune_malloc()
+    if args.item:
+        run_item(args)
+        return
+    if args.quick:
+        args.runs, args.sizes, args.setups = 3, ['480x640'], ['msrs']
+
+    print(f'TDFusion CPU benchmark: {args.threads} threads, warm-up '
+          f'{args.warmup}, {args.runs} runs, synthetic random inputs, '
+          f'malloc tuning {"off" if args.no_malloc_tuning else "on"}')
+    print(f'load average at start: {load()}  (nproc {os.cpu_count()})')
+    header = (f'{"item":<28} {"median s":>9} {"min-max s":>17} '
+              f'{"peak MB":>9} {"per s":>8}   load (1/5/15 min)')
+    print(header)
+    print('-' * len(header))
+    results = {}
+    items = []
+    if not args.no_fuse:
+        items += [f'fuse:{impl}:{size}' for size in args.sizes
+                  for impl in args.impls]
+    if not args.no_train:
+        items += [f'{kind}:{setup}' for setup in args.setups
+                  for kind in ('plain', 'meta', 'ft')]
+    for item in items:
+        results[item] = res = measure(item, args)
+        print(fmt(res), flush=True)
+    print('-' * len(header))
+    for size in args.sizes:
+        a, b = (results.get(f'fuse:{i}:{size}') for i in ('fast', 'eager'))
+        if a and b and 'times' in a and 'times' in b:
+            print(f'fusion {size}: fast is '
+                  f'{statistics.median(b["times"]) / statistics.median(a["times"]):.2f}x'
+                  f' the eager reference, peak memory '
+                  f'{a["peak_mb"] / max(b["peak_mb"], 1):.2f}x')
+        if size == '480x640' and a and 'times' in a:
+            print(f'fusion 480x640: {3.87 / statistics.median(a["times"]):.2f}x'
+                  ' faster than the official 3.87 s (issue 8)')
+    for setup in args.setups:
+        p, m, f = (results.get(f'{k}:{setup}') for k in ('plain', 'meta', 'ft'))
+        if all(r and 'times' in r for r in (p, m, f)):
+            mp = statistics.median(p['times'])
+            print(f'{setup}: meta/plain {statistics.median(m["times"]) / mp:.2f}'
+                  f', F+T/plain {statistics.median(f["times"]) / mp:.2f}')
+    print(f'load average at end: {load()}')
+
+
+if __name__ == '__main__':
+    main()
