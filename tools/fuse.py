@@ -30,7 +30,7 @@ from tdfusion_mm.models.algorithms.tdfusion import build_own  # noqa: E402
 from tdfusion_mm.models.fusion_backbones import (  # noqa: E402
     convert_official_state_dict)
 from tdfusion_mm.utils import (luma_array, register_all_modules,  # noqa: E402
-                               restore_colour_array)
+                               restore_colour_array, tune_malloc)
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file  # noqa: E402
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -132,6 +132,7 @@ def as_bgr8(img: np.ndarray) -> np.ndarray:
 
 
 def main():
+    tune_malloc()
     args = parse_args()
     register_all_modules(init_default_scope=False)
     net = load_fusion_network(args.config, args.checkpoint, args.cfg_options,

@@ -17,7 +17,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from tdfusion_mm.utils import register_all_modules  # noqa: E402
+from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
+                               tune_malloc)
 from tdfusion_mm.utils.dist import init_cpu_distributed  # noqa: E402
 
 
@@ -72,6 +73,7 @@ def enable_visualization(cfg: Config, args) -> None:
 
 
 def main():
+    tune_malloc()
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)

@@ -17,7 +17,8 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from tdfusion_mm.utils import register_all_modules  # noqa: E402
+from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
+                               tune_malloc)
 from tdfusion_mm.utils.dist import init_cpu_distributed  # noqa: E402
 
 
@@ -60,6 +61,7 @@ def use_amp(cfg: Config) -> None:
 
 
 def main():
+    tune_malloc()
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)

@@ -16,13 +16,16 @@ class FMBDataset(MSRSDataset):
             train/Label/<id>.png      labels 0-14 (uint8)
             test/{Infrared,Visible,Label}/<id>.png
 
-    The 15 labels are 14 classes plus ``background`` (0), and all 15 are
-    classes of the mIoU: SegMiF's FMB evaluation builds its confusion matrix
-    over labels 0-14 and averages the IoU of all 15 (``background``
-    included), and the official TDFusion code trains a 15-way classifier
-    (``class_num + 1`` with ``class_num = 14``) with a plain cross-entropy.
+    The 15 labels are 14 classes plus ``background`` (0, "unlabeled"), as
+    the SegMiF authors give the mapping (JinyuanLiu-CV/SegMiF issue #10), and
+    all 15 are classes of the mIoU. No FMB evaluation code was released; the
+    released SegMiF evaluation (MFNet) counts label 0 in the mean, and the
+    official TDFusion code trains a 15-way classifier (``class_num + 1``
+    with ``class_num = 14``) with a plain cross-entropy, so 0 is a class.
     So ``reduce_zero_label`` is False and ``ignore_index`` (255) only marks
-    padding. Data infos are as in :class:`MSRSDataset`.
+    padding. Note (SegMiF issue #28): the test labels hold no bicycle
+    pixels, so its IoU is NaN and mmseg's mean leaves it out. Data infos
+    are as in :class:`MSRSDataset`.
 
     Args:
         data_prefix (dict): Folders of the visible images (``img_path``), the

@@ -1,5 +1,5 @@
 """Side-by-side panels of a fusion: sources, fused image, G's weights."""
-from typing import Optional
+from typing import Dict, Optional, Union
 
 import cv2
 import numpy as np
@@ -38,24 +38,30 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
 
 def fusion_panel(ir: torch.Tensor,
                  vis: torch.Tensor,
-                 fused: torch.Tensor,
+                 fused: Union[torch.Tensor, Dict[str, torch.Tensor]],
                  w_ir: Optional[torch.Tensor] = None,
                  labels: bool = True) -> np.ndarray:
     """One row IR | visible | fused [| w_ir as a colour map].
 
+    Several fused images (e.g. of a fixed and a learned loss) may be given
+    as ``{caption: image}``; each gets a tile, in order.
+
     Args:
         ir (Tensor): (1, H, W) infrared in [0, 1].
         vis (Tensor): (3, H, W) BGR or (1, H, W) visible in [0, 1].
-        fused (Tensor): (1 or 3, H, W) fused image in [0, 1].
+        fused (Tensor | dict[str, Tensor]): (1 or 3, H, W) fused image(s)
+            in [0, 1].
         w_ir (Tensor, optional): (1, H, W) infrared weight of G in [0, 1].
         labels (bool): Write a caption on every tile. Defaults to True.
 
     Returns:
-        np.ndarray: (H, 3 W or 4 W, 3) uint8 RGB image (the format of
-        mmengine's ``Visualizer.add_image``).
+        np.ndarray: (H, n W, 3) uint8 RGB image (the format of mmengine's
+        ``Visualizer.add_image``).
     """
-    tiles = [(to_bgr8(ir), 'IR'), (to_bgr8(vis), 'visible'),
-             (to_bgr8(fused), 'fused')]
+    if not isinstance(fused, dict):
+        fused = dict(fused=fused)
+    tiles = [(to_bgr8(ir), 'IR'), (to_bgr8(vis), 'visible')]
+    tiles += [(to_bgr8(img), caption) for caption, img in fused.items()]
     if w_ir is not None:
         tiles.append((weight_colour_map(w_ir), 'w_ir'))
     row = np.concatenate(

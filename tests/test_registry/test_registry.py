@@ -53,6 +53,7 @@ def built_configs(demo_cfg, demo_root):
         R.MODELS: {
             'ReFusion': dict(type='ReFusion'),
             'LossGenerationModule': dict(type='LossGenerationModule'),
+            'FixedLossWeights': dict(type='FixedLossWeights', w_ir=0.3),
             'LearnableFusionLoss': dict(type='LearnableFusionLoss',
                                         alpha_int=2.0),
             'FusionDataPreprocessor': dict(type='FusionDataPreprocessor',

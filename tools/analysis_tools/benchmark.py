@@ -27,7 +27,6 @@ Example::
     python tools/analysis_tools/benchmark.py --quick
 """
 import argparse
-import ctypes
 import json
 import os
 import os.path as osp
@@ -42,21 +41,6 @@ TRAIN_SETUPS = {
     'msrs': ('configs/tdfusion_segformer_msrs.py', (240, 320), 256),
     'm3fd': ('configs/tdfusion_yolo_m3fd.py', (192, 256), 256),
 }
-
-
-def tune_malloc() -> None:
-    """Keep freed large blocks in glibc's heap instead of unmapping them.
-
-    Without this every large temporary is a fresh ``mmap`` whose pages the
-    kernel faults in and zeroes (more system than user time); measured here
-    2-3x on single convolutions at 480x640.
-    """
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD
-    except OSError:
-        pass
 
 
 def proc_status_kb(key: str) -> int:
@@ -250,11 +234,14 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true',
                         help='3 runs, 480x640 only, MSRS only')
     parser.add_argument('--no-malloc-tuning', action='store_true',
-                        help='keep glibc defaults (see tune_malloc)')
+                        help='keep glibc defaults (tdfusion_mm.utils.tune_malloc)')
     parser.add_argument('--item', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not args.no_malloc_tuning:
-        tune_malloc()
+    if args.no_malloc_tuning:
+        os.environ['TDFUSION_MALLOC_TUNING'] = '0'
+    sys.path.insert(0, REPO)
+    from tdfusion_mm.utils import tune_malloc
+    tune_malloc()
     if args.item:
         run_item(args)
         return

@@ -10,16 +10,15 @@ from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
                                       MetaFusionTrainLoop)
 from tdfusion_mm.registry import HOOKS
 
-REQUIRED_OPTIMIZERS = ('fusion_backbone', 'loss_generator', 'task_model')
-
 
 @HOOKS.register_module()
 class LearnableFusionLossHook(Hook):
     """Watch G, the loss generation module, while TDFusion trains.
 
     - Before training: checks that the model has F, G and T and that the
-      optimizer wrapper has one optimizer for each, and keeps one training
-      batch as a fixed probe.
+      optimizer wrapper has one optimizer for each part that is trained
+      (see ``TDFusion.required_optimizers``), and keeps one training batch
+      as a fixed probe.
     - After every iteration: logs the phase (1 = learning G, 0 = learning F
       and T) as ``phase``.
     - Every ``interval`` iterations and after each epoch: runs G on the
@@ -57,11 +56,13 @@ class LearnableFusionLossHook(Hook):
                 raise TypeError(
                     f'LearnableFusionLossHook needs a TDFusion model with '
                     f'`{name}`; got {type(model).__name__}')
-        missing = [k for k in REQUIRED_OPTIMIZERS
-                   if k not in runner.optim_wrapper]
+        loop = runner.train_loop
+        meta = getattr(loop, 'meta_steps', 0) > 0
+        required = model.required_optimizers(meta_phase=meta)
+        missing = [k for k in required if k not in runner.optim_wrapper]
         if missing:
-            raise KeyError(f'optim_wrapper has no {missing}; TDFusion '
-                           f'trains with one per key of {REQUIRED_OPTIMIZERS}')
+            raise KeyError(f'optim_wrapper has no {missing}; this TDFusion '
+                           f'set-up trains with one per key of {required}')
         # The first samples of the dataset, read directly: an unfinished
         # dataloader iterator could disturb a stateful batch sampler.
         loader = runner.train_dataloader

@@ -1,6 +1,7 @@
 """One optimizer wrapper per named sub-module of the model."""
 import copy
 
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from torch import nn
@@ -15,7 +16,8 @@ class MultiOptimWrapperConstructor:
     Each key of ``optim_wrapper_cfg`` names a top-level sub-module of the model
     (for TDFusion: ``fusion_backbone``, ``loss_generator``, ``task_model``) and
     holds a complete optimizer wrapper config for it, optionally with its own
-    ``paramwise_cfg`` and ``constructor``.
+    ``paramwise_cfg`` and ``constructor``. A sub-module without trainable
+    parameters (e.g. a fixed loss in place of G) gets no optimizer.
 
     Example:
         >>> optim_wrapper = dict(
@@ -55,6 +57,12 @@ class MultiOptimWrapperConstructor:
                 raise KeyError(
                     f'optim_wrapper.{name}: {type(model).__name__} has no '
                     f'sub-module named "{name}"')
+            if not any(p.requires_grad for p in module.parameters()):
+                # e.g. FixedLossWeights: torch refuses an empty optimizer.
+                print_log(f'MultiOptimWrapperConstructor: {name} has no '
+                          'trainable parameters; no optimizer built for it',
+                          logger='current')
+                continue
             cfg = copy.deepcopy(cfg)
             constructor = cfg.pop('constructor', None)
             paramwise_cfg = cfg.pop('paramwise_cfg', None)

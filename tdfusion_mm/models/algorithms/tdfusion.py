@@ -17,6 +17,7 @@ from tdfusion_mm.registry import MODELS
 from tdfusion_mm.utils.colour import luma, restore_colour
 
 OPTIM_KEYS = ('fusion_backbone', 'loss_generator', 'task_model')
+TASK_INPUTS = ('fused', 'visible', 'infrared')
 
 
 class FusionBatch(NamedTuple):
@@ -116,6 +117,11 @@ class TDFusion(BaseModel):
         normalize_hypergrad (bool): Divide G's hypergradient by its largest
             magnitude before G's optimizer step (the reference update is SGD
             on this normalised gradient). Defaults to True.
+        task_input (str): What T sees: ``'fused'`` (TDFusion), or, for the
+            single-modality baselines, ``'visible'`` or ``'infrared'``; these
+            train T alone (F is neither trained nor used, no swap, no meta
+            phase) and report that modality as ``pred_fusion``. Defaults to
+            ``'fused'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -129,6 +135,7 @@ class TDFusion(BaseModel):
                  swap_modalities: bool = True,
                  task_in_channels: int = 3,
                  normalize_hypergrad: bool = True,
+                 task_input: str = 'fused',
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='FusionDataPreprocessor')
@@ -139,6 +146,10 @@ class TDFusion(BaseModel):
         if task_in_channels not in (1, 3):
             raise ValueError('model.task_in_channels must be 1 or 3, got '
                              f'{task_in_channels}')
+        if task_input not in TASK_INPUTS:
+            raise ValueError(f'model.task_input must be one of {TASK_INPUTS}'
+                             f', got {task_input!r}')
+        self.task_input = task_input
         self.fusion_backbone = build_own(fusion_backbone)
         self.loss_generator = build_own(loss_generator)
         self.fusion_loss = build_own(fusion_loss)
@@ -171,11 +182,23 @@ class TDFusion(BaseModel):
         """G's per-pixel weights (B, 2, H, W): w_ir, w_vis."""
         return self.loss_generator(ir, luma(vis))
 
+    def task_luma(self, ir: Tensor, vis: Tensor) -> Tensor:
+        """The luma T works on (B, 1, H, W): F's fusion of the infrared and
+        the visible luma, or one of them for the single-modality baselines."""
+        if self.task_input == 'visible':
+            return vis
+        if self.task_input == 'infrared':
+            return ir
+        return self.fusion_backbone(ir, vis)
+
     def task_image(self, fused: Tensor, colour: Tensor) -> Tensor:
-        """What T takes: fused luma (B,1) or colour (B,3), in [0, 255]."""
+        """What T takes: fused luma (B,1) or colour (B,3), in [0, 255].
+
+        The colour comes from the visible image; an infrared-only T sees
+        grey."""
         if self.task_in_channels == 1:
             return fused * 255
-        if colour.shape[1] == 3:
+        if colour.shape[1] == 3 and self.task_input != 'infrared':
             return restore_colour(fused, colour) * 255
         return fused.expand(-1, 3, -1, -1) * 255
 
@@ -198,7 +221,7 @@ class TDFusion(BaseModel):
         vis = luma(colour)
         ir_crop = inputs.get('ir_crop', ir)
         vis_crop = luma(inputs['vis_crop']) if 'vis_crop' in inputs else vis
-        if self.swap_modalities:
+        if self.swap_modalities and self.task_input == 'fused':
             ir, vis = torch.cat([ir, vis]), torch.cat([vis, ir])
             ir_crop, vis_crop = (torch.cat([ir_crop, vis_crop]),
                                  torch.cat([vis_crop, ir_crop]))
@@ -220,21 +243,48 @@ class TDFusion(BaseModel):
         Returns:
             dict: Log variables.
         """
-        missing = [k for k in OPTIM_KEYS if k not in optim_wrapper]
+        meta = set(data) == {'inner', 'outer'}
+        missing = [k for k in self.required_optimizers(meta)
+                   if k not in optim_wrapper]
         if missing:
             raise KeyError(f'optim_wrapper has no {missing}: TDFusion needs '
-                           f'one optimizer wrapper per key of {OPTIM_KEYS}')
-        if set(data) == {'inner', 'outer'}:
+                           'one optimizer wrapper per key of '
+                           f'{self.required_optimizers(meta)}')
+        if meta:
             return self.train_loss_generator(data['inner'], data['outer'],
                                              optim_wrapper)
         return self.train_fusion_and_task(data, optim_wrapper)
+
+    def required_optimizers(self, meta_phase: bool) -> tuple:
+        """Keys of the optimizer wrappers a phase steps.
+
+        Learning G needs all three. Learning F and T needs F's and T's; the
+        single-modality baselines need T's only.
+
+        Raises:
+            ValueError: For the meta phase, if there is no G to learn.
+        """
+        if meta_phase:
+            if self.task_input != 'fused' or not any(
+                    p.requires_grad
+                    for p in self.loss_generator.parameters()):
+                raise ValueError(
+                    f'TDFusion: nothing to meta-learn with task_input='
+                    f'{self.task_input!r} and loss_generator '
+                    f'{type(self.loss_generator).__name__}: set '
+                    'train_cfg.meta_steps=0')
+            return OPTIM_KEYS
+        if self.task_input != 'fused':
+            return ('task_model', )
+        return ('fusion_backbone', 'task_model')
 
     def train_fusion_and_task(self, data: dict,
                               optim_wrapper: OptimWrapperDict) -> dict:
         """Phase 2: F on G's loss, then T on the detached fused images."""
         batch = self.prepare(data)
-        f_buffers, t_buffers = buffers_of(self.fusion_backbone), buffers_of(
-            self.task_model)
+        if self.task_input != 'fused':
+            return self.train_task(batch, optim_wrapper['task_model'])
+        f_buffers = buffers_of(self.fusion_backbone)
         f_optim = optim_wrapper['fusion_backbone']
         with f_optim.optim_context(self.fusion_backbone):
             with torch.no_grad():
@@ -246,25 +296,31 @@ class TDFusion(BaseModel):
         self.guarded_update('fusion_backbone', f_optim, loss_fusion,
                             self.fusion_backbone, f_buffers)
 
-        t_optim = optim_wrapper['task_model']
+        log_vars.update(loss_fusion=log_vars.pop('loss'),
+                        w_ir_mean=weights[:, 0].mean().detach())
+        log_vars.update(self.train_task(batch, optim_wrapper['task_model']))
+        return log_vars
+
+    def train_task(self, batch: FusionBatch,
+                   t_optim: OptimWrapper) -> Dict[str, Tensor]:
+        """One step of T on the batch's (detached) task images."""
+        t_buffers = buffers_of(self.task_model)
         with t_optim.optim_context(self.task_model):
             with torch.no_grad():
-                fused = self.fusion_backbone(batch.ir, batch.vis)
+                fused = self.task_luma(batch.ir, batch.vis)
             losses = self.task_losses(fused, batch.colour, batch.data_samples)
         loss_task, task_log = self.parse_losses(losses)
         self.guarded_update('task_model', t_optim, loss_task, self.task_model,
                             t_buffers)
-
-        log_vars.update(loss_fusion=log_vars.pop('loss'))
-        log_vars.update({k: v for k, v in task_log.items() if k != 'loss'})
+        log_vars = {k: v for k, v in task_log.items() if k != 'loss'}
         log_vars.update(loss_task=task_log['loss'],
-                        w_ir_mean=weights[:, 0].mean().detach(),
                         nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
 
     def train_loss_generator(self, inner_data: dict, outer_data: dict,
                              optim_wrapper: OptimWrapperDict) -> dict:
         """Phase 1: one meta pair; updates G only, T is restored after."""
+        self.required_optimizers(meta_phase=True)  # is there a G to learn?
         inner, outer = self.prepare(inner_data), self.prepare(outer_data)
         t_optim = optim_wrapper['task_model']
         task = unwrap(self.task_model)
@@ -386,10 +442,11 @@ class TDFusion(BaseModel):
 
     def predict(self, inputs: Dict[str, Tensor], data_samples: list) -> list:
         """Run T on the fused images; returns T's data samples, each with
-        the fused luma added as ``pred_fusion.luma`` ((1, H, W) in [0, 1],
+        the fused luma (or the baseline's single modality, see
+        ``task_input``) added as ``pred_fusion.luma`` ((1, H, W) in [0, 1],
         the batch padding cut off to the sample's ``img_shape``), which
         :class:`FusionMetric` scores."""
-        fused = self.fuse(inputs['ir'], inputs['vis'])['luma']
+        fused = self.task_luma(inputs['ir'], luma(inputs['vis']))
         task = unwrap(self.task_model)
         data = task.data_preprocessor(
             dict(inputs=self.task_image(fused, inputs['vis']),
@@ -406,8 +463,10 @@ class TDFusion(BaseModel):
         """Fusion loss (with G's weights) and task loss of one batch."""
         ir, colour = inputs['ir'], inputs['vis']
         vis = luma(colour)
-        fused = self.fusion_backbone(ir, vis)
-        losses = self.fusion_loss(fused, ir, vis,
-                                  self.loss_generator(ir, vis).detach())
+        fused = self.task_luma(ir, vis)
+        losses = {}
+        if self.task_input == 'fused':
+            losses = self.fusion_loss(fused, ir, vis,
+                                      self.loss_generator(ir, vis).detach())
         losses.update(self.task_losses(fused.detach(), colour, data_samples))
         return losses

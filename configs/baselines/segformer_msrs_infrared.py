@@ -1,0 +1,6 @@
+# Baseline: SegFormer-B0 on the infrared image alone (grey, 3 channels), with
+# the data, task size and schedule of TDFusion on MSRS. F is not trained.
+_base_ = ['../tdfusion_segformer_msrs.py']
+
+model = dict(task_input='infrared')
+train_cfg = dict(meta_steps=0)

@@ -1,0 +1,34 @@
+"""A fixed fusion loss: constant weights in place of G (the paper's baseline)."""
+import torch
+import torch.nn as nn
+
+from tdfusion_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class FixedLossWeights(nn.Module):
+    """Constant intensity-loss weights, w_ir everywhere and 1 - w_ir for vis.
+
+    Put in place of :class:`LossGenerationModule` to train F on a fixed
+    (hand-set) fusion loss; it has nothing to learn, so train with
+    ``train_cfg.meta_steps=0`` and without a ``loss_generator`` optimizer.
+
+    Args:
+        w_ir (float): Weight of the infrared intensity term, in [0, 1].
+            Defaults to 0.5 (the paper's fixed-loss baseline).
+    """
+
+    def __init__(self, w_ir: float = 0.5) -> None:
+        super().__init__()
+        if not 0 <= w_ir <= 1:
+            raise ValueError(f'FixedLossWeights: w_ir must be in [0, 1], '
+                             f'got {w_ir}')
+        self.w_ir = float(w_ir)
+
+    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+        """(B, 2, H, W): channel 0 is w_ir, channel 1 is w_vis."""
+        if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
+            raise ValueError('ir and vis must both be (B, 1, H, W), got '
+                             f'{tuple(ir.shape)} and {tuple(vis.shape)}')
+        w_ir = torch.full_like(ir, self.w_ir)
+        return torch.cat([w_ir, 1 - w_ir], dim=1)

@@ -1,0 +1,164 @@
+"""The baselines of the fusion-loss study: a fixed loss, one modality."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from helpers import batches, build, changed, state
+from mmengine.config import Config
+
+from tdfusion_mm.models.loss_generators import FixedLossWeights
+from tdfusion_mm.visualization import fusion_panel
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'configs')
+
+
+def with_model(demo_cfg, **model):
+    cfg = copy.deepcopy(demo_cfg)
+    cfg.merge_from_dict(dict(model=model))
+    return cfg
+
+
+def fixed_cfg(demo_cfg):
+    cfg = copy.deepcopy(demo_cfg)
+    cfg.model.loss_generator = dict(type='FixedLossWeights', w_ir=0.25)
+    return cfg
+
+
+def test_fixed_weights_are_constant_and_sum_to_one():
+    ir, vis = torch.rand(2, 1, 5, 7), torch.rand(2, 1, 5, 7)
+    w = FixedLossWeights(0.25)(ir, vis)
+    assert w.shape == (2, 2, 5, 7)
+    assert torch.all(w[:, 0] == 0.25) and torch.all(w[:, 1] == 0.75)
+    with pytest.raises(ValueError, match='w_ir'):
+        FixedLossWeights(1.5)
+    with pytest.raises(ValueError, match='ir and vis'):
+        FixedLossWeights()(ir, vis[:, :, :4])
+
+
+def test_fixed_loss_trains_f_and_t_without_g_optimizer(demo_cfg):
+    cfg, model, optim = build(fixed_cfg(demo_cfg))
+    assert 'loss_generator' not in optim, 'empty optimizer built for G'
+    data = batches(cfg)
+    model.train()
+    f_before, t_before = state(model.fusion_backbone), state(model.task_model)
+    log = model.train_step(data[0], optim)
+    assert changed(f_before, model.fusion_backbone)
+    assert changed(t_before, model.task_model)
+    assert log['w_ir_mean'] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match='meta_steps=0'):
+        model.train_step(dict(inner=data[0], outer=data[1]), optim)
+
+
+def test_fixed_loss_equals_learnable_loss_with_those_weights(demo_cfg):
+    """The fusion loss F steps on is the usual one, weights 0.25 / 0.75."""
+    _, model, _ = build(fixed_cfg(demo_cfg))
+    ir, vis = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
+    fused = torch.rand(2, 1, 16, 16)
+    weights = torch.cat([torch.full_like(ir, .25), torch.full_like(ir, .75)],
+                        1)
+    expected = model.fusion_loss(fused, ir, vis, weights)
+    got = model.fusion_loss(fused, ir, vis, model.loss_weights(
+        ir, vis.expand(-1, 3, -1, -1)))
+    for key in expected:
+        assert torch.equal(got[key], expected[key])
+
+
+@pytest.mark.parametrize('task_input', ['visible', 'infrared'])
+def test_single_modality_trains_t_on_that_image(demo_cfg, task_input):
+    cfg, model, optim = build(with_model(demo_cfg, task_input=task_input))
+    data = batches(cfg)
+    model.train()
+    seen = []
+    original = model.task_losses
+
+    def spy(fused, colour, samples):
+        seen.append((fused.clone(), model.task_image(fused, colour)))
+        return original(fused, colour, samples)
+
+    model.task_losses = spy
+    f_before, t_before = state(model.fusion_backbone), state(model.task_model)
+    optim = {k: v for k, v in optim.items() if k == 'task_model'}
+    model.train_step(data[0], optim)
+    assert changed(t_before, model.task_model), 'T did not learn'
+    assert not changed(f_before, model.fusion_backbone), 'F moved'
+    prepared = model.data_preprocessor(data[0], True)['inputs']
+    fused, image = seen[0]
+    assert fused.shape[0] == len(data[0]['data_samples']), 'batch swapped'
+    if task_input == 'infrared':
+        torch.testing.assert_close(fused, prepared['ir'])
+        assert torch.equal(image[:, 0], image[:, 2]), 'IR must be grey'
+    else:
+        torch.testing.assert_close(image, prepared['vis'] * 255, atol=1e-3,
+                                   rtol=0)
+    with pytest.raises(ValueError, match='meta_steps=0'):
+        model.train_step(dict(inner=data[0], outer=data[1]), optim)
+
+
+def test_single_modality_predict_reports_that_modality(demo_cfg):
+    cfg, model, _ = build(with_model(demo_cfg, task_input='infrared'))
+    data = batches(cfg, split='test')[0]
+    model.eval()
+    with torch.no_grad():
+        prepared = model.data_preprocessor(data, False)
+        results = model.predict(prepared['inputs'],
+                                prepared['data_samples'])
+    for sample, ir in zip(results, prepared['inputs']['ir']):
+        h, w = sample.metainfo['img_shape'][:2]
+        assert torch.equal(sample.pred_fusion.luma, ir[:, :h, :w])
+        assert 'pred_instances' in sample
+
+
+def test_unknown_task_input_is_named(demo_cfg):
+    with pytest.raises(ValueError, match='task_input'):
+        build(with_model(demo_cfg, task_input='thermal'))
+
+
+def test_baseline_configs_differ_from_tdfusion_only_where_stated():
+    for task, base in (('segformer_msrs', 'tdfusion_segformer_msrs'),
+                       ('yolox_llvip', 'tdfusion_yolo_llvip')):
+        ref = Config.fromfile(osp.join(CONFIGS, f'{base}.py'))
+        for variant in ('fixed_loss', 'visible', 'infrared'):
+            cfg = Config.fromfile(
+                osp.join(CONFIGS, 'baselines', f'{task}_{variant}.py'))
+            assert cfg.train_cfg.meta_steps == 0
+            assert cfg.train_dataloader == ref.train_dataloader
+            assert cfg.model.task_model == ref.model.task_model
+            if variant == 'fixed_loss':
+                assert cfg.model.loss_generator == dict(
+                    type='FixedLossWeights', w_ir=0.5)
+            else:
+                assert cfg.model.task_input == variant
+
+
+def test_panel_takes_several_fusions():
+    ir, vis = torch.rand(1, 8, 10), torch.rand(3, 8, 10)
+    row = fusion_panel(ir, vis, dict(a=torch.rand(1, 8, 10),
+                                     b=torch.rand(3, 8, 10)),
+                       torch.rand(1, 8, 10), labels=False)
+    assert row.shape == (8, 50, 3)
+
+
+def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):
+    from types import SimpleNamespace
+
+    from mmengine.runner import Runner
+
+    from tdfusion_mm.engine.hooks import LearnableFusionLossHook
+    cfg, model, optim = build(fixed_cfg(demo_cfg))
+    loader = Runner.build_dataloader(
+        dict(cfg.train_dataloader, num_workers=0, persistent_workers=False))
+
+    def runner(meta_steps, optim):
+        return SimpleNamespace(model=model, optim_wrapper=optim,
+                               train_dataloader=loader,
+                               train_loop=SimpleNamespace(
+                                   meta_steps=meta_steps))
+
+    LearnableFusionLossHook().before_train(runner(0, optim))
+    with pytest.raises(ValueError, match='meta_steps=0'):
+        LearnableFusionLossHook().before_train(runner(3, optim))
+    with pytest.raises(KeyError, match='fusion_backbone'):
+        LearnableFusionLossHook().before_train(
+            runner(0, {'task_model': optim['task_model']}))
