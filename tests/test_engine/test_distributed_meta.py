@@ -62,7 +62,9 @@ def worker(rank, port, queue):
                             rank=rank, world_size=2)
     torch.set_num_threads(1)
     grads = hypergrads(slice(2 * rank, 2 * rank + 2))
-    queue.put((rank, {k: v.clone() for k, v in grads.items()}))
+    # numpy arrays travel by value: a tensor would travel as a shared-memory
+    # handle that dies with this process if it exits first.
+    queue.put((rank, {k: v.numpy().copy() for k, v in grads.items()}))
     dist.barrier()
     dist.destroy_process_group()
 
@@ -88,10 +90,11 @@ def test_two_ranks_equal_one_rank_with_the_whole_batch():
         assert p.exitcode == 0
     for rank in (0, 1):
         for k, v in single.items():
-            torch.testing.assert_close(results[rank][k], v, rtol=1e-9,
+            torch.testing.assert_close(torch.from_numpy(results[rank][k]),
+                                       v, rtol=1e-9,
                                        atol=1e-12)
-    # Without the differentiable all-reduce of the inner step each rank
-    # would step F on its own half, and the mean of the two halves'
+    # Without the all-reduces of the inner step and of v each rank would
+    # step F on its own half, and the mean of the two halves'
     # hypergradients is not the whole batch's: the test can fail.
     halves = hypergrads(slice(0, 2)), hypergrads(slice(2, 4))
     assert any(not torch.allclose((halves[0][k] + halves[1][k]) / 2, v)

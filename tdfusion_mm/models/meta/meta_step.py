@@ -4,8 +4,15 @@ G (the loss generation module) shapes F (the fusion network) only through the
 fusion loss. Its hypergradient is obtained by differentiating the task loss
 of F after one virtual SGD step on the G-weighted fusion loss:
 
-    theta' = theta - lr * d L_f(theta; G(inner)) / d theta     (graph kept)
-    g_G    = d L_task(F(theta'; outer)) / d phi_G
+    theta' = theta - lr * g(phi),   g = d L_f(theta; G_phi(inner)) / d theta
+    d L_task(F(theta'; outer)) / d phi = -lr * d (g . v) / d phi,
+    v = d L_task / d theta'  at theta'
+
+It is computed in that factored form, in two stages whose graphs are never
+alive together: first v (first order: the stepped F and the task network on
+the outer batch), then the Hessian-vector product through the inner step.
+Keeping one graph from the inner loss to the task loss instead would hold
+both at once; the values are the same.
 
 F's parameters are never modified: the stepped network is evaluated with
 ``torch.func.functional_call``. Nothing is written to ``.grad``.
@@ -43,25 +50,35 @@ def fusion_loss_terms(fusion_net: nn.Module, loss_generator: nn.Module,
     return fusion_loss(fused, ir, vis, weights)
 
 
-def virtual_step(fusion_net: nn.Module, loss: Tensor,
-                 lr: float) -> Dict[str, Tensor]:
-    """Parameters and buffers of F after one SGD step on ``loss``.
-
-    The step keeps the graph, so the result is differentiable with respect to
-    whatever ``loss`` depends on (G's parameters in particular). Under
-    ``torch.distributed`` the gradient is averaged over ranks with a
-    differentiable all-reduce, so that every rank steps F the same way and
-    the backward pass carries each rank's task loss to every rank's G.
-    """
-    names, params = zip(*[(n, p) for n, p in fusion_net.named_parameters()
-                          if p.requires_grad])
-    grads = torch.autograd.grad(loss, params, create_graph=True)
+def rank_mean(tensors) -> list:
+    """Average tensors over the ranks of ``torch.distributed``, if any."""
+    tensors = list(tensors)
     if dist.is_available() and dist.is_initialized():
         world_size = dist.get_world_size()
         if world_size > 1:
-            from torch.distributed.nn.functional import all_reduce
-            grads = [all_reduce(g) / world_size for g in grads]
-    stepped = {n: p - lr * g for n, p, g in zip(names, params, grads)}
+            for t in tensors:
+                dist.all_reduce(t)
+                t.div_(world_size)
+    return tensors
+
+
+def trainable(module: nn.Module):
+    """Names and parameters of ``module`` that require a gradient."""
+    return zip(*[(n, p) for n, p in module.named_parameters()
+                 if p.requires_grad])
+
+
+def virtual_step(fusion_net: nn.Module, loss: Tensor,
+                 lr: float) -> Dict[str, Tensor]:
+    """Parameters and buffers of F after one SGD step on ``loss`` (detached).
+
+    Under ``torch.distributed`` the gradient is averaged over ranks, so that
+    every rank steps F the same way (as DDP would on the whole batch).
+    """
+    names, params = trainable(fusion_net)
+    grads = rank_mean(torch.autograd.grad(loss, params))
+    stepped = {n: (p - lr * g).detach()
+               for n, p, g in zip(names, params, grads)}
     stepped.update(dict(fusion_net.named_buffers()))
     return stepped
 
@@ -89,18 +106,34 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
     Returns:
         MetaStepResult: G's hypergradients, inner loss terms, task loss.
     """
+    # Stage 1 (first order): the stepped F, and v = dL_task / dtheta'.
     terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
                               inner['ir'], inner['vis'])
     stepped = virtual_step(fusion_net, sum(terms.values()), inner_lr)
+    names, _ = trainable(fusion_net)
+    for name in names:
+        stepped[name].requires_grad_(True)
     fused = functional_call(fusion_net, stepped, (outer['ir'], outer['vis']))
     task_loss = task_loss_fn(fused)
-    names, g_params = zip(*[(n, p)
-                            for n, p in loss_generator.named_parameters()
-                            if p.requires_grad])
-    grads = torch.autograd.grad(task_loss, g_params, allow_unused=True)
+    # Each rank's v is of its own outer batch; their mean is the whole
+    # batch's (the task loss being a mean over it).
+    v = rank_mean(torch.autograd.grad(task_loss,
+                                      [stepped[n] for n in names]))
+    del fused, stepped
+
+    # Stage 2: -lr * d(g . v)/d phi, g rebuilt on the inner batch with its
+    # graph kept (a Hessian-vector product through the virtual step).
+    terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
+                              inner['ir'], inner['vis'])
+    _, params = trainable(fusion_net)
+    grads = torch.autograd.grad(sum(terms.values()), params,
+                                create_graph=True)
+    g_dot_v = sum((g * vi).sum() for g, vi in zip(grads, v))
+    g_names, g_params = trainable(loss_generator)
+    hyper = torch.autograd.grad(g_dot_v, g_params, allow_unused=True)
     hypergrads = {
-        n: torch.zeros_like(p) if g is None else g
-        for n, p, g in zip(names, g_params, grads)
+        n: torch.zeros_like(p) if h is None else -inner_lr * h
+        for n, p, h in zip(g_names, g_params, hyper)
     }
     return MetaStepResult(
         hypergrads=hypergrads,
