@@ -137,7 +137,8 @@ def test_segmentation_configs(name, backbone, num_classes, task_hw):
     resize = cfg.train_dataloader.dataset.pipeline[3].transforms[0]
     assert tuple(resize.scale) == task_hw[::-1]
     assert cfg.train_dataloader.dataset.pipeline[2].crop_size == (256, 256)
-    assert cfg.test_evaluator.type == 'mmseg.IoUMetric'
+    assert [m.type for m in cfg.test_evaluator] == ['mmseg.IoUMetric',
+                                                    'FusionMetric']
     assert cfg.default_hooks.visualization.type == \
         'mmseg.SegVisualizationHook'
     assert cfg.visualizer.type == 'mmseg.SegLocalVisualizer'

@@ -103,7 +103,8 @@ def llvip_splits(root: str, out_dir: str):
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for name, part in (('train', train), ('val', val)):
-        path = osp.join(out_dir, f'llvip_{name}.txt')
+        # Absolute: the dataset would join a relative one to its data_root.
+        path = osp.abspath(osp.join(out_dir, f'llvip_{name}.txt'))
         with open(path, 'w') as f:
             f.write('\n'.join(part) + '\n')
         paths.append(path)

@@ -59,4 +59,5 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
+# Testing also scores the fused images (EN, SD, ..., SSIM at the task size).
+test_evaluator = [val_evaluator, dict(type='FusionMetric')]

@@ -66,4 +66,5 @@ val_evaluator = [
          eval_mode='area'),
     dict(type='mmdet.CocoMetric', metric='bbox'),
 ]
-test_evaluator = val_evaluator
+# Testing also scores the fused images (EN, SD, ..., SSIM at the task size).
+test_evaluator = val_evaluator + [dict(type='FusionMetric')]
