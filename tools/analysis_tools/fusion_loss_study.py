@@ -65,6 +65,9 @@ def parse_args():
     parser.add_argument('--llvip', help='LLVIP root (with Annotations/)')
     parser.add_argument('--tasks', nargs='+', default=['seg', 'det'],
                         choices=list(TASKS))
+    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
+                        choices=VARIANTS,
+                        help='runs to make (the report shows all found)')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
     parser.add_argument('--seg-epochs', type=int, default=2)
     parser.add_argument('--det-epochs', type=int, default=4)
@@ -75,6 +78,9 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/fusion_loss_study')
     parser.add_argument('--out', default='docs/results.md')
     parser.add_argument('--panel-pairs', type=int, default=3)
+    parser.add_argument('--notes',
+                        help='markdown file inserted after the tables (what '
+                        'the numbers mean, written after reading them)')
     parser.add_argument('--report-only', action='store_true',
                         help='rewrite the report from finished runs')
     args = parser.parse_args()
@@ -159,7 +165,9 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
 
 # ------------------------------------------------------------------ running
 def final_metrics(work_dir: str) -> dict:
-    """The last validation entry of the run's ``scalars.json``."""
+    """The last validation entry of the run's ``scalars.json``, with the
+    run's wall time in ``seconds`` (from the start stamp of its log folder
+    to the last write of the file)."""
     found = {}
     for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                           'scalars.json'))):
@@ -168,6 +176,10 @@ def final_metrics(work_dir: str) -> dict:
                 entry = json.loads(line)
                 if any(k.startswith('fusion/') for k in entry):
                     found = entry
+                    stamp = osp.basename(osp.dirname(osp.dirname(path)))
+                    started = time.mktime(
+                        time.strptime(stamp, '%Y%m%d_%H%M%S'))
+                    found['seconds'] = osp.getmtime(path) - started
     return found
 
 
@@ -187,7 +199,8 @@ def launch(task, variant, seed, args, threads):
 def run_all(args) -> None:
     # Longest runs first, so that the pool drains evenly.
     order = ('learned', 'fixed', 'infrared', 'visible')
-    queue = [(t, v, s) for v in order for t in args.tasks for s in args.seeds
+    queue = [(t, v, s) for v in order if v in args.variants
+             for t in args.tasks for s in args.seeds
              if not final_metrics(osp.join(args.work_dir, t, f'{v}_seed{s}'))]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     running = []
@@ -203,11 +216,6 @@ def run_all(args) -> None:
                 continue
             running.remove(item)
             log.close()
-            work_dir = osp.join(args.work_dir, job[0], f'{job[1]}_seed{job[2]}')
-            with open(osp.join(work_dir, 'study_time.json'), 'w') as f:
-                json.dump(dict(seconds=time.time() - start,
-                               returncode=proc.returncode, threads=threads,
-                               jobs=args.jobs), f)
             print(f'finished {job}: exit {proc.returncode}, '
                   f'{time.time() - start:.0f} s', flush=True)
 
@@ -221,11 +229,7 @@ def collect(args):
                 work_dir = osp.join(args.work_dir, task,
                                     f'{variant}_seed{seed}')
                 metrics = final_metrics(work_dir)
-                timing = osp.join(work_dir, 'study_time.json')
                 if metrics:
-                    if osp.exists(timing):
-                        with open(timing) as f:
-                            metrics['seconds'] = json.load(f)['seconds']
                     table[task, variant, seed] = metrics
     return table
 
@@ -309,7 +313,8 @@ def write_report(args) -> None:
         'below, on a 2-core CPU. Scores are on held-out pairs; the fusion '
         'metrics are of the image the task network saw, at the task size '
         '(for the single-modality baselines: that modality itself). Bold: '
-        'mean over seeds; in brackets: each seed.',
+        'mean over seeds; in brackets: each seed. Minutes are wall time, '
+        'with other runs sharing the two cores.',
         '',
     ]
     budgets = dict(seg=args.seg_epochs, det=args.det_epochs)
@@ -333,9 +338,7 @@ def write_report(args) -> None:
             cells = [fmt_seeds(score, 2)]
             cells += [fmt_seeds([r[f'fusion/{m}'] for r in rows], 3)
                       for m in FUSION_METRICS]
-            minutes = [r['seconds'] / 60 for r in rows if 'seconds' in r]
-            cells.append(f'{statistics.mean(minutes):.1f}' if minutes
-                         else 'n/a')
+            cells.append(fmt_seeds([r['seconds'] / 60 for r in rows], 1))
             lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
         png = osp.join(out_dir, 'results', f'{task}_panel.png')
         if panel(task, args, png):
@@ -345,6 +348,9 @@ def write_report(args) -> None:
                       'learned-loss fusion | G\'s infrared weight w_ir '
                       '(blue 0, red 1).']
         lines.append('')
+    if args.notes:
+        with open(args.notes) as f:
+            lines += [f.read().strip(), '']
     lines += ['## Reproduce', '', '```',
               'python tools/analysis_tools/fusion_loss_study.py '
               f'--tasks {" ".join(args.tasks)} '
