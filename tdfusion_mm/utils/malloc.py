@@ -13,8 +13,9 @@ def tune_malloc() -> bool:
     maps) is a fresh ``mmap`` whose pages the kernel faults in and zeroes on
     first touch, so a forward pass spends more system than user time.
     Serving them from the heap, and not trimming it, made ReFusion at
-    480x640 2.4x faster here (see ``tools/analysis_tools/benchmark.py``).
-    The peak memory is unchanged; the process keeps it until it exits.
+    480x640 2.4x faster here (see ``docs/benchmark.md``). It costs memory:
+    the process keeps its peak until it exits, and the heap fragments (at
+    480x640 with 2 threads the peak rose from 504 MB to 804 MB).
 
     Set ``TDFUSION_MALLOC_TUNING=0`` to keep glibc's defaults.
 

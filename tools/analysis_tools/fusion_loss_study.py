@@ -235,15 +235,26 @@ def collect(args):
 
 
 def fmt_seeds(values, digits=3):
+    """``mean (seed0 / seed1 ...)``."""
     if not values:
         return 'n/a'
     text = ' / '.join(f'{v:.{digits}f}' for v in values)
     if len(values) > 1:
-        text = f'**{statistics.mean(values):.{digits}f}** ({text})'
+        text = f'{statistics.mean(values):.{digits}f} ({text})'
     return text
 
 
-def panel(task: str, args, out_png: str) -> bool:
+def fmt_spread(values, digits=3):
+    """``mean ± half the range`` over seeds."""
+    if not values:
+        return 'n/a'
+    mean = statistics.mean(values)
+    if len(values) == 1:
+        return f'{mean:.{digits}f}'
+    return f'{mean:.{digits}f} ± {(max(values) - min(values)) / 2:.{digits}f}'
+
+
+def panel(task: str, args, out_jpg: str) -> bool:
     """IR | visible | fixed | learned | w_ir for held-out pairs (seed 0)."""
     import cv2
     import numpy as np
@@ -296,9 +307,9 @@ def panel(task: str, args, out_png: str) -> bool:
     scale = 1600 / image.shape[1]
     image = cv2.resize(image, None, fx=scale, fy=scale,
                        interpolation=cv2.INTER_AREA)
-    os.makedirs(osp.dirname(out_png), exist_ok=True)
-    cv2.imwrite(out_png, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    os.makedirs(osp.dirname(out_jpg), exist_ok=True)
+    cv2.imwrite(out_jpg, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 85])
     return True
 
 
@@ -312,9 +323,10 @@ def write_report(args) -> None:
         'end). Every task network is trained **from scratch** at the budget '
         'below, on a 2-core CPU. Scores are on held-out pairs; the fusion '
         'metrics are of the image the task network saw, at the task size '
-        '(for the single-modality baselines: that modality itself). Bold: '
-        'mean over seeds; in brackets: each seed. Minutes are wall time, '
-        'with other runs sharing the two cores.',
+        '(for the single-modality baselines: that modality itself), as '
+        'mean ± half the range over seeds. Task scores and minutes: mean '
+        '(each seed). Minutes are wall time, with other runs sharing the '
+        'two cores.',
         '',
     ]
     budgets = dict(seg=args.seg_epochs, det=args.det_epochs)
@@ -336,13 +348,13 @@ def write_report(args) -> None:
                      if spec['score_key'] == 'pascal_voc/mAP'
                      else r[spec['score_key']] for r in rows]
             cells = [fmt_seeds(score, 2)]
-            cells += [fmt_seeds([r[f'fusion/{m}'] for r in rows], 3)
+            cells += [fmt_spread([r[f'fusion/{m}'] for r in rows], 3)
                       for m in FUSION_METRICS]
             cells.append(fmt_seeds([r['seconds'] / 60 for r in rows], 1))
             lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
-        png = osp.join(out_dir, 'results', f'{task}_panel.png')
-        if panel(task, args, png):
-            lines += ['', f'![{task} panel]({osp.relpath(png, out_dir)})', '',
+        jpg = osp.join(out_dir, 'results', f'{task}_panel.jpg')
+        if panel(task, args, jpg):
+            lines += ['', f'![{task} panel]({osp.relpath(jpg, out_dir)})', '',
                       'Held-out pairs, seed '
                       f'{args.seeds[0]}: IR | visible | fixed-loss fusion | '
                       'learned-loss fusion | G\'s infrared weight w_ir '
