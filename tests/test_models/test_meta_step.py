@@ -182,3 +182,28 @@ def test_fusion_loss_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match='weights'):
         loss(torch.rand(1, 1, 4, 4), torch.rand(1, 1, 4, 4),
              torch.rand(1, 1, 4, 4), torch.rand(1, 2, 4, 5))
+
+
+def test_finite_difference_hessian_vector_matches_exact():
+    """The first-order variant agrees with the exact second-order one."""
+    fusion, generator, loss, inner, outer, task_loss_fn = make_problem()
+    exact = meta_hypergradient(fusion, generator, loss, inner, outer,
+                               task_loss_fn, INNER_LR)
+    approx = meta_hypergradient(fusion, generator, loss, inner, outer,
+                                task_loss_fn, INNER_LR,
+                                hessian_vector='finite_difference',
+                                fd_radius=1e-4)
+    assert relative_error(approx.hypergrads, exact.hypergrads) < 1e-5
+    torch.testing.assert_close(approx.task_loss, exact.task_loss)
+    for p in list(fusion.parameters()) + list(generator.parameters()):
+        assert p.grad is None
+    # The check is not met trivially: the O(r^2) error shows at r = 1
+    # (0.27 relative here; 6e-9 at r = 1e-4).
+    far = meta_hypergradient(fusion, generator, loss, inner, outer,
+                             task_loss_fn, INNER_LR,
+                             hessian_vector='finite_difference',
+                             fd_radius=1.0)
+    assert relative_error(far.hypergrads, exact.hypergrads) > 1e-2
+    with pytest.raises(ValueError, match='hessian_vector'):
+        meta_hypergradient(fusion, generator, loss, inner, outer,
+                           task_loss_fn, INNER_LR, hessian_vector='fd')

@@ -121,7 +121,7 @@ def synthetic_batch(task: str, size, crop: int, seed: int):
         data_samples=[sample])
 
 
-def build_train(kind: str, setup: str):
+def build_train(kind: str, setup: str, hessian_vector: str):
     import copy
 
     import torch
@@ -133,6 +133,7 @@ def build_train(kind: str, setup: str):
     cfg = Config.fromfile(osp.join(REPO, cfg_path))
     init_default_scope('tdfusion_mm')
     torch.manual_seed(0)
+    cfg.model.hessian_vector = hessian_vector
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.train()
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
@@ -177,7 +178,7 @@ def run_item(args) -> None:
         impl, size = rest.split(':')
         step = build_fuse(impl, tuple(int(s) for s in size.split('x')))
     else:
-        step = build_train(kind, rest)
+        step = build_train(kind, rest, args.hessian_vector)
     base = proc_status_kb('VmRSS')
     for _ in range(args.warmup):
         step()
@@ -195,7 +196,8 @@ def run_item(args) -> None:
 def measure(item: str, args) -> dict:
     cmd = [sys.executable, osp.abspath(__file__), '--item', item,
            '--runs', str(args.runs), '--warmup', str(args.warmup),
-           '--threads', str(args.threads)]
+           '--threads', str(args.threads),
+           '--hessian-vector', args.hessian_vector]
     if args.no_malloc_tuning:
         cmd.append('--no-malloc-tuning')
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -235,6 +237,9 @@ def main() -> None:
                         help='3 runs, 480x640 only, MSRS only')
     parser.add_argument('--no-malloc-tuning', action='store_true',
                         help='keep glibc defaults (tdfusion_mm.utils.tune_malloc)')
+    parser.add_argument('--hessian-vector', default='exact',
+                        choices=['exact', 'finite_difference'],
+                        help="the meta step's model.hessian_vector")
     parser.add_argument('--item', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_malloc_tuning:
@@ -250,7 +255,8 @@ def main() -> None:
 
     print(f'TDFusion CPU benchmark: {args.threads} threads, warm-up '
           f'{args.warmup}, {args.runs} runs, synthetic random inputs, '
-          f'malloc tuning {"off" if args.no_malloc_tuning else "on"}')
+          f'malloc tuning {"off" if args.no_malloc_tuning else "on"}, '
+          f'meta step hessian_vector={args.hessian_vector}')
     print(f'load average at start: {load()}  (nproc {os.cpu_count()})')
     header = (f'{"item":<28} {"median s":>9} {"min-max s":>17} '
               f'{"peak MB":>9} {"per s":>8}   load (1/5/15 min)')

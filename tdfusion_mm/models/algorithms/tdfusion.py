@@ -122,6 +122,9 @@ class TDFusion(BaseModel):
             train T alone (F is neither trained nor used, no swap, no meta
             phase) and report that modality as ``pred_fusion``. Defaults to
             ``'fused'``.
+        hessian_vector (str): ``'exact'`` (second order) or
+            ``'finite_difference'`` (two first-order passes, less memory and
+            time; see :func:`meta_hypergradient`). Defaults to ``'exact'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -136,6 +139,7 @@ class TDFusion(BaseModel):
                  task_in_channels: int = 3,
                  normalize_hypergrad: bool = True,
                  task_input: str = 'fused',
+                 hessian_vector: str = 'exact',
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='FusionDataPreprocessor')
@@ -150,6 +154,10 @@ class TDFusion(BaseModel):
             raise ValueError(f'model.task_input must be one of {TASK_INPUTS}'
                              f', got {task_input!r}')
         self.task_input = task_input
+        if hessian_vector not in ('exact', 'finite_difference'):
+            raise ValueError('model.hessian_vector must be "exact" or '
+                             f'"finite_difference", got {hessian_vector!r}')
+        self.hessian_vector = hessian_vector
         self.fusion_backbone = build_own(fusion_backbone)
         self.loss_generator = build_own(loss_generator)
         self.fusion_loss = build_own(fusion_loss)
@@ -345,7 +353,8 @@ class TDFusion(BaseModel):
         result = meta_hypergradient(
             unwrap(self.fusion_backbone), generator, self.fusion_loss,
             dict(ir=inner.ir_crop, vis=inner.vis_crop),
-            dict(ir=outer.ir, vis=outer.vis), outer_task_loss, self.inner_lr)
+            dict(ir=outer.ir, vis=outer.vis), outer_task_loss, self.inner_lr,
+            hessian_vector=self.hessian_vector)
         grad_scale = self.average_hypergrads(result.hypergrads)
         g_optim = optim_wrapper['loss_generator']
         if torch.isfinite(grad_scale) and torch.isfinite(result.task_loss):

@@ -83,11 +83,36 @@ def virtual_step(fusion_net: nn.Module, loss: Tensor,
     return stepped
 
 
+def finite_difference_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
+                          fusion_loss: nn.Module, inner: Dict[str, Tensor],
+                          names, v, g_params, radius: float) -> list:
+    """``d(g . v)/d phi`` as the central difference of ``dL_f/d phi``
+    at ``theta +- r v``, with ``|r v| = radius`` (first order only)."""
+    norm = torch.sqrt(sum((vi.double()**2).sum() for vi in v))
+    if not torch.isfinite(norm) or norm == 0:
+        return [torch.zeros_like(p) if torch.isfinite(norm)
+                else torch.full_like(p, float('nan')) for p in g_params]
+    r = radius / norm.item()
+    own = dict(fusion_net.named_parameters())
+    sides = []
+    for sign in (1, -1):
+        shifted = {n: own[n].detach() + sign * r * vi
+                   for n, vi in zip(names, v)}
+        terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
+                                  inner['ir'], inner['vis'], shifted)
+        sides.append(torch.autograd.grad(sum(terms.values()), g_params,
+                                         allow_unused=True))
+    return [None if a is None else (a - b) / (2 * r)
+            for a, b in zip(*sides)]
+
+
 def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
                        fusion_loss: nn.Module, inner: Dict[str, Tensor],
                        outer: Dict[str, Tensor],
                        task_loss_fn: Callable[[Tensor], Tensor],
-                       inner_lr: float) -> MetaStepResult:
+                       inner_lr: float,
+                       hessian_vector: str = 'exact',
+                       fd_radius: float = 0.01) -> MetaStepResult:
     """Gradient of the task loss after a virtual step, with respect to G.
 
     Args:
@@ -102,6 +127,13 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
         task_loss_fn (callable): Maps the fused luma of the outer batch to a
             scalar task loss (runs T, which may be the look-ahead T').
         inner_lr (float): Learning rate of the virtual step.
+        hessian_vector (str): How stage 2 gets d(g . v)/d phi. ``'exact'``
+            differentiates through F's gradient (second order, the memory of
+            a double backward). ``'finite_difference'`` uses the symmetry of
+            mixed partials: it is the derivative of dL_f/d phi along v, taken
+            as the central difference of dL_f/d phi at theta +- r v (two
+            first-order passes, as DARTS does; error O(r^2)).
+        fd_radius (float): Length of ``r v`` for the finite difference.
 
     Returns:
         MetaStepResult: G's hypergradients, inner loss terms, task loss.
@@ -121,16 +153,26 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
                                       [stepped[n] for n in names]))
     del fused, stepped
 
-    # Stage 2: -lr * d(g . v)/d phi, g rebuilt on the inner batch with its
-    # graph kept (a Hessian-vector product through the virtual step).
-    terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
-                              inner['ir'], inner['vis'])
-    _, params = trainable(fusion_net)
-    grads = torch.autograd.grad(sum(terms.values()), params,
-                                create_graph=True)
-    g_dot_v = sum((g * vi).sum() for g, vi in zip(grads, v))
+    # Stage 2: -lr * d(g . v)/d phi, a Hessian-vector product through the
+    # virtual step.
     g_names, g_params = trainable(loss_generator)
-    hyper = torch.autograd.grad(g_dot_v, g_params, allow_unused=True)
+    if hessian_vector == 'exact':
+        # g rebuilt on the inner batch with its graph kept.
+        inner_terms = fusion_loss_terms(fusion_net, loss_generator,
+                                        fusion_loss, inner['ir'],
+                                        inner['vis'])
+        _, params = trainable(fusion_net)
+        grads = torch.autograd.grad(sum(inner_terms.values()), params,
+                                    create_graph=True)
+        g_dot_v = sum((g * vi).sum() for g, vi in zip(grads, v))
+        hyper = torch.autograd.grad(g_dot_v, g_params, allow_unused=True)
+    elif hessian_vector == 'finite_difference':
+        hyper = finite_difference_hvp(fusion_net, loss_generator,
+                                      fusion_loss, inner, names, v,
+                                      g_params, fd_radius)
+    else:
+        raise ValueError(f'hessian_vector must be "exact" or '
+                         f'"finite_difference", got {hessian_vector!r}')
     hypergrads = {
         n: torch.zeros_like(p) if h is None else -inner_lr * h
         for n, p, h in zip(g_names, g_params, hyper)
