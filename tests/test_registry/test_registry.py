@@ -13,7 +13,20 @@ from tdfusion_mm import registry as R
 
 @pytest.mark.parametrize('location', R.REGISTRY_LOCATIONS)
 def test_every_location_imports(location):
-    importlib.import_module(location)
+    assert importlib.import_module(location).__name__ == location
+
+
+@pytest.mark.parametrize('reg', R.ALL_REGISTRIES, ids=lambda r: r.name)
+def test_locations_name_where_the_types_are(reg):
+    """A registry has locations iff we register types in it, and every
+    type is defined at or below one of them."""
+    for location in reg._locations:
+        importlib.import_module(location)
+    modules = {cls.__module__ for cls in reg.module_dict.values()}
+    assert bool(reg._locations) == bool(modules), (reg.name, modules)
+    for module in modules:
+        assert any(module == loc or module.startswith(loc + '.')
+                   for loc in reg._locations), (reg.name, module)
 
 
 def test_registries_are_children_of_mmengine_roots():
