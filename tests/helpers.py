@@ -1,10 +1,15 @@
-"""Helpers shared by the tests: build the demo model, draw batches."""
+"""Helpers shared by the tests: build the demo model, draw batches, run the
+tools, a tiny fusion network."""
 import copy
+import os
+import subprocess
+import sys
 
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from torch import nn
 
 from tdfusion_mm.registry import DATASETS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
@@ -43,3 +48,39 @@ def optimizer_tensors(optim_wrapper):
     return {(pid, k): v.clone()
             for pid, st in optim_wrapper.optimizer.state.items()
             for k, v in st.items() if torch.is_tensor(v)}
+
+
+def run_tool(args, cwd):
+    """Run a Python tool in a fresh process; fails the test on an error."""
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def demo_data_options(data_root):
+    """``--cfg-options`` reading ``data_root`` in the main process."""
+    return [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.persistent_workers=False',
+    ]
+
+
+class TinyFusion(nn.Module):
+    """A two-layer stand-in for F, small enough for float64 checks."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 3, 3, padding=1)
+        self.conv2 = nn.Conv2d(3, 1, 3, padding=1)
+
+    def forward(self, ir, vis):
+        x = torch.tanh(self.conv1(torch.cat([ir, vis], 1)))
+        return torch.sigmoid(self.conv2(x))

@@ -5,23 +5,12 @@ import socket
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from helpers import TinyFusion
 from torch import nn
 
 from tdfusion_mm.models.algorithms.tdfusion import TDFusion
 from tdfusion_mm.models.losses import LearnableFusionLoss
 from tdfusion_mm.models.meta import meta_hypergradient
-
-
-class TinyFusion(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(2, 3, 3, padding=1)
-        self.conv2 = nn.Conv2d(3, 1, 3, padding=1)
-
-    def forward(self, ir, vis):
-        x = torch.tanh(self.conv1(torch.cat([ir, vis], 1)))
-        return torch.sigmoid(self.conv2(x))
 
 
 class TinyGenerator(nn.Module):

@@ -3,6 +3,7 @@ import copy
 
 import pytest
 import torch
+from helpers import TinyFusion
 from torch import nn
 from torch.func import functional_call
 
@@ -10,18 +11,6 @@ from tdfusion_mm.models.losses import LearnableFusionLoss
 from tdfusion_mm.models.meta import fusion_loss_terms, meta_hypergradient
 
 INNER_LR = 0.5
-
-
-class TinyFusion(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(2, 3, 3, padding=1)
-        self.conv2 = nn.Conv2d(3, 1, 3, padding=1)
-
-    def forward(self, ir, vis):
-        return torch.sigmoid(
-            self.conv2(torch.tanh(self.conv1(torch.cat([ir, vis], 1)))))
 
 
 class TinyGenerator(nn.Module):

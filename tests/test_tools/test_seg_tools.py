@@ -1,23 +1,13 @@
 """tools/train.py and tools/test.py on a fixture in the MSRS layout."""
 import glob
-import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
+from helpers import demo_data_options, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'tdfusion_segformer_msrs.py')
-
-
-def run(args, cwd):
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')
@@ -26,15 +16,7 @@ def trained_msrs(demo_root, tmp_path_factory):
     fixture (64x80 images, resized to 32x40 for the task network)."""
     work_dir = str(tmp_path_factory.mktemp('work_msrs'))
     data_root = f'{demo_root}/msrs/'
-    options = [
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
-        'test_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.persistent_workers=False',
+    options = demo_data_options(data_root) + [
         'train_dataloader.batch_size=2', 'test_dataloader.batch_size=2',
         'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
         'train_cfg.val_begin=2',  # no validation: test.py evaluates
@@ -45,7 +27,7 @@ def trained_msrs(demo_root, tmp_path_factory):
         'test_dataloader.dataset.pipeline.1.transforms.0.scale=[40,32]',
         'model.task_model.cfg_options.data_preprocessor.size=[32,40]',
     ]
-    out = run([osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
+    out = run_tool([osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
                work_dir, '--cfg-options'] + options, REPO)
     return work_dir, options, out
 
@@ -60,7 +42,7 @@ def test_train_runs_both_phases_with_a_segmentor(trained_msrs):
 def test_test_script_prints_miou(trained_msrs, tmp_path):
     work_dir, options, _ = trained_msrs
     out_pkl = str(tmp_path / 'preds.pkl')
-    out = run([osp.join(REPO, 'tools', 'test.py'), CONFIG,
+    out = run_tool([osp.join(REPO, 'tools', 'test.py'), CONFIG,
                osp.join(work_dir, 'epoch_1.pth'), '--work-dir', work_dir,
                '--out', out_pkl, '--show-dir', 'painted', '--cfg-options'] +
               options, REPO)

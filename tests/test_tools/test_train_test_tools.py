@@ -1,22 +1,12 @@
 """tools/train.py and tools/test.py on a fixture in the M3FD layout."""
 import glob
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+from helpers import demo_data_options, run_tool
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def run(args, cwd):
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')
@@ -24,15 +14,7 @@ def trained_m3fd(demo_root, tmp_path_factory):
     """One short epoch of configs/tdfusion_yolo_m3fd.py on the fixture."""
     work_dir = str(tmp_path_factory.mktemp('work_m3fd'))
     data_root = f'{demo_root}/m3fd/'
-    options = [
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
-        'test_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.persistent_workers=False',
+    options = demo_data_options(data_root) + [
         'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
         'default_hooks.logger.interval=1',
         # Small fusion crops keep the test fast (the config's are 256).
@@ -41,7 +23,7 @@ def trained_m3fd(demo_root, tmp_path_factory):
         # metrics have something to score.
         'model.task_model.cfg_options.test_cfg.score_thr=0.0',
     ]
-    out = run([osp.join(REPO, 'tools', 'train.py'),
+    out = run_tool([osp.join(REPO, 'tools', 'train.py'),
                osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
                '--work-dir', work_dir, '--cfg-options'] + options, REPO)
     return work_dir, options, out
@@ -62,7 +44,7 @@ def test_train_runs_both_phases_and_saves(trained_m3fd):
 def test_test_script_prints_bbox_map(trained_m3fd, tmp_path):
     work_dir, options, _ = trained_m3fd
     out_pkl = str(tmp_path / 'preds.pkl')
-    out = run([osp.join(REPO, 'tools', 'test.py'),
+    out = run_tool([osp.join(REPO, 'tools', 'test.py'),
                osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
                osp.join(work_dir, 'epoch_1.pth'), '--work-dir', work_dir,
                '--out', out_pkl, '--show-dir', 'painted',

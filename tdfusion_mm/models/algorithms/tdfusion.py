@@ -4,7 +4,6 @@ from typing import Dict, List, NamedTuple, Optional, Union
 
 import torch
 from mmengine.config import ConfigDict
-from mmengine.dist import all_reduce, get_world_size
 from mmengine.hub import get_config
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
@@ -12,7 +11,8 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
-from tdfusion_mm.models.meta import meta_hypergradient
+from tdfusion_mm.models.meta import (HESSIAN_VECTOR_MODES, meta_hypergradient,
+                                    rank_mean)
 from tdfusion_mm.registry import MODELS
 from tdfusion_mm.utils.colour import luma, restore_colour
 
@@ -154,9 +154,9 @@ class TDFusion(BaseModel):
             raise ValueError(f'model.task_input must be one of {TASK_INPUTS}'
                              f', got {task_input!r}')
         self.task_input = task_input
-        if hessian_vector not in ('exact', 'finite_difference'):
-            raise ValueError('model.hessian_vector must be "exact" or '
-                             f'"finite_difference", got {hessian_vector!r}')
+        if hessian_vector not in HESSIAN_VECTOR_MODES:
+            raise ValueError('model.hessian_vector must be one of '
+                             f'{HESSIAN_VECTOR_MODES}, got {hessian_vector!r}')
         self.hessian_vector = hessian_vector
         self.fusion_backbone = build_own(fusion_backbone)
         self.loss_generator = build_own(loss_generator)
@@ -252,12 +252,11 @@ class TDFusion(BaseModel):
             dict: Log variables.
         """
         meta = set(data) == {'inner', 'outer'}
-        missing = [k for k in self.required_optimizers(meta)
-                   if k not in optim_wrapper]
+        required = self.required_optimizers(meta)
+        missing = [k for k in required if k not in optim_wrapper]
         if missing:
             raise KeyError(f'optim_wrapper has no {missing}: TDFusion needs '
-                           'one optimizer wrapper per key of '
-                           f'{self.required_optimizers(meta)}')
+                           f'one optimizer wrapper per key of {required}')
         if meta:
             return self.train_loss_generator(data['inner'], data['outer'],
                                              optim_wrapper)
@@ -386,10 +385,7 @@ class TDFusion(BaseModel):
         Returns:
             Tensor: Its largest magnitude (non-finite if any entry is).
         """
-        grads = list(hypergrads.values())
-        if get_world_size() > 1:
-            for g in grads:
-                all_reduce(g, op='mean')
+        grads = rank_mean(hypergrads.values())
         return torch.stack([g.abs().max() for g in grads]).max()
 
     def guarded_update(self,

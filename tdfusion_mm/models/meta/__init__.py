@@ -1,6 +1,8 @@
-from .meta_step import (MetaStepResult, fusion_loss_terms, meta_hypergradient,
+from .meta_step import (HESSIAN_VECTOR_MODES, MetaStepResult,
+                        fusion_loss_terms, meta_hypergradient, rank_mean,
                         virtual_step)
 
 __all__ = [
-    'MetaStepResult', 'fusion_loss_terms', 'meta_hypergradient', 'virtual_step'
+    'HESSIAN_VECTOR_MODES', 'MetaStepResult', 'fusion_loss_terms',
+    'meta_hypergradient', 'rank_mean', 'virtual_step'
 ]

@@ -50,6 +50,9 @@ def fusion_loss_terms(fusion_net: nn.Module, loss_generator: nn.Module,
     return fusion_loss(fused, ir, vis, weights)
 
 
+HESSIAN_VECTOR_MODES = ('exact', 'finite_difference')
+
+
 def rank_mean(tensors) -> list:
     """Average tensors over the ranks of ``torch.distributed``, if any."""
     tensors = list(tensors)
@@ -171,8 +174,8 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
                                       fusion_loss, inner, names, v,
                                       g_params, fd_radius)
     else:
-        raise ValueError(f'hessian_vector must be "exact" or '
-                         f'"finite_difference", got {hessian_vector!r}')
+        raise ValueError(f'hessian_vector must be one of '
+                         f'{HESSIAN_VECTOR_MODES}, got {hessian_vector!r}')
     hypergrads = {
         n: torch.zeros_like(p) if h is None else -inner_lr * h
         for n, p, h in zip(g_names, g_params, hyper)
