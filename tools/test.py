@@ -19,7 +19,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
                                tune_malloc)
-from tdfusion_mm.utils.dist import init_cpu_distributed  # noqa: E402
+from tdfusion_mm.utils.dist import (close_distributed,  # noqa: E402
+                                    init_cpu_distributed)
 
 
 def parse_args():
@@ -97,6 +98,7 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     runner.test()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -17,3 +17,15 @@ def init_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend='gloo')
+
+
+def close_distributed() -> None:
+    """Leave the process group, if any, while the interpreter is alive.
+
+    A gloo group left to the interpreter's shutdown can abort the process
+    ("terminate called without an active exception") after a run that
+    succeeded. The barrier lets every rank finish its last collective first.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
