@@ -56,11 +56,11 @@ def load() -> str:
 
 
 # ---------------------------------------------------------------- items
-def build_fuse(impl: str, size):
+def build_fuse(impl: str, size, band_pixels: int):
     import torch
     from tdfusion_mm.models.fusion_backbones import ReFusion
     torch.manual_seed(0)
-    net = ReFusion().eval()
+    net = ReFusion(band_pixels=band_pixels).eval()
     ir = torch.rand(1, 1, *size)
     vis = torch.rand(1, 1, *size)
     if impl == 'eager':
@@ -176,7 +176,8 @@ def run_item(args) -> None:
     kind, rest = args.item.split(':', 1)
     if kind == 'fuse':
         impl, size = rest.split(':')
-        step = build_fuse(impl, tuple(int(s) for s in size.split('x')))
+        step = build_fuse(impl, tuple(int(s) for s in size.split('x')),
+                          args.band_pixels)
     else:
         step = build_train(kind, rest, args.hessian_vector)
     base = proc_status_kb('VmRSS')
@@ -197,7 +198,8 @@ def measure(item: str, args) -> dict:
     cmd = [sys.executable, osp.abspath(__file__), '--item', item,
            '--runs', str(args.runs), '--warmup', str(args.warmup),
            '--threads', str(args.threads),
-           '--hessian-vector', args.hessian_vector]
+           '--hessian-vector', args.hessian_vector,
+           '--band-pixels', str(args.band_pixels)]
     if args.no_malloc_tuning:
         cmd.append('--no-malloc-tuning')
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -240,6 +242,9 @@ def main() -> None:
     parser.add_argument('--hessian-vector', default='exact',
                         choices=['exact', 'finite_difference'],
                         help="the meta step's model.hessian_vector")
+    parser.add_argument('--band-pixels', type=int, default=32768,
+                        help="fast ReFusion's inference row bands "
+                        '(model.band_pixels; 0: whole image)')
     parser.add_argument('--item', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_malloc_tuning:
@@ -256,7 +261,8 @@ def main() -> None:
     print(f'TDFusion CPU benchmark: {args.threads} threads, warm-up '
           f'{args.warmup}, {args.runs} runs, synthetic random inputs, '
           f'malloc tuning {"off" if args.no_malloc_tuning else "on"}, '
-          f'meta step hessian_vector={args.hessian_vector}')
+          f'meta step hessian_vector={args.hessian_vector}, '
+          f'fusion band_pixels={args.band_pixels}')
     print(f'load average at start: {load()}  (nproc {os.cpu_count()})')
     header = (f'{"item":<28} {"median s":>9} {"min-max s":>17} '
               f'{"peak MB":>9} {"per s":>8}   load (1/5/15 min)')

@@ -41,6 +41,10 @@ class ReFusion(BaseModule):
         bias (bool): Convolution bias. Defaults to False.
         norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        band_pixels (int): Without a graph (inference, no-grad), the blocks
+            run over row bands of about this many pixels, so their wide
+            intermediate tensors never exist at full resolution; the output
+            is the same. 0 turns this off. Defaults to 32768.
         init_cfg (dict | list[dict], optional): mmengine init config.
             Defaults to None (PyTorch default initialisation, as official).
     """
@@ -53,20 +57,21 @@ class ReFusion(BaseModule):
                  bias: bool = False,
                  norm_type: str = 'WithBias',
                  negative_slope: float = 0.01,
+                 band_pixels: int = 32768,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
 
         def blocks(width):
             return nn.ModuleList(
                 TransformerBlock(width, num_heads, ffn_expansion_factor,
-                                 bias, norm_type)
+                                 bias, norm_type, band_pixels)
                 for _ in range(num_blocks))
 
         self.project_in_1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.project_in_2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.encoder1 = blocks(dim)
         self.encoder2 = blocks(dim)
-        self.FM = CrossModalFusion(dim, num_heads, bias)
+        self.FM = CrossModalFusion(dim, num_heads, bias, band_pixels)
         self.decoder = blocks(dim * 2)
         self.project_out_0 = nn.Conv2d(dim * 2, dim, 3, padding=1, bias=bias)
         self.act = nn.LeakyReLU(negative_slope)

@@ -14,6 +14,8 @@ step of TDFusion.
 All convolutions are stride 1 with 'same' padding and the attention mixes
 channels, not positions, so every block accepts any spatial size.
 """
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -35,32 +37,43 @@ def _inplace_ok(*tensors: torch.Tensor) -> bool:
         t.requires_grad for t in tensors)
 
 
-def _attention_matrix(q: torch.Tensor, k: torch.Tensor,
-                      temperature: torch.Tensor,
-                      num_heads: int) -> torch.Tensor:
-    """Per-head ``softmax(norm(q) norm(k)^T * t)``, shape (B, heads, c, c).
+def _gram_terms(q: torch.Tensor, k: torch.Tensor) -> list:
+    """``[q k^T, q q^T, k k^T]`` over the flattened spatial axis, (B, C, C).
 
-    Same value as normalising q and k along the spatial axis first, but
-    without the two full-resolution normalised copies: the Gram matrix of the
-    raw q, k is divided by the outer product of their norms (both clamped at
-    1e-12 like ``F.normalize``).
+    These sums over positions are all the attention needs from q and k, so
+    they can be accumulated over row bands of the image.
     """
     b, c = q.shape[:2]
-    ch = c // num_heads
     # Three small (C x HW) @ (HW x C) GEMMs; on channels-last tensors these
     # read the data in place (no strided per-head copies or reductions).
     q = q.reshape(b, c, -1)
     k = k.reshape(b, c, -1)
-    eye = torch.eye(c, dtype=torch.bool, device=q.device)
+    return [q @ k.transpose(1, 2), q @ q.transpose(1, 2),
+            k @ k.transpose(1, 2)]
+
+
+def _attention_from_terms(terms: list, temperature: torch.Tensor,
+                          num_heads: int) -> torch.Tensor:
+    """Per-head ``softmax(norm(q) norm(k)^T * t)`` from :func:`_gram_terms`.
+
+    Same value as normalising q and k along the spatial axis first, but
+    without the two full-resolution normalised copies: the Gram matrix of the
+    raw q, k is divided by the outer product of their norms (both clamped at
+    1e-12 like ``F.normalize``). Shape (B, heads, c, c).
+    """
+    qk, qq, kk = terms
+    b, c = qk.shape[:2]
+    ch = c // num_heads
+    eye = torch.eye(c, dtype=torch.bool, device=qk.device)
 
     def heads(m):  # diagonal (ch x ch) blocks: (B, C, C) -> (B, heads, ch, ch)
         m = m.reshape(b, num_heads, ch, num_heads, ch)
         return m.diagonal(dim1=1, dim2=3).permute(0, 3, 1, 2)
 
-    gram = heads(q @ k.transpose(1, 2))
+    gram = heads(qk)
     # squared norms = diagonals of q q^T and k k^T
-    nq = (q @ q.transpose(1, 2))[:, eye].reshape(b, num_heads, ch)
-    nk = (k @ k.transpose(1, 2))[:, eye].reshape(b, num_heads, ch)
+    nq = qq[:, eye].reshape(b, num_heads, ch)
+    nk = kk[:, eye].reshape(b, num_heads, ch)
     # max(sqrt(s), 1e-12) == sqrt(max(s, 1e-24)), with a finite gradient at 0
     nq = nq.clamp_min(1e-24).sqrt()
     nk = nk.clamp_min(1e-24).sqrt()
@@ -68,27 +81,70 @@ def _attention_matrix(q: torch.Tensor, k: torch.Tensor,
     return attn.softmax(dim=-1)
 
 
-def _attend_and_project(attn: torch.Tensor, v: torch.Tensor,
-                        proj: nn.Conv2d) -> torch.Tensor:
-    """``proj(blockdiag(attn) @ v)`` as one (C x C) mix per sample.
+def _projection_mix(attn: torch.Tensor, proj: nn.Conv2d) -> torch.Tensor:
+    """The 1x1 ``proj`` folded into the block-diagonal ``attn``: (B, C, C).
 
-    The 1x1 output projection is folded into the (block-diagonal) attention
-    matrix, so the attended values are never materialised. The result keeps
-    the memory format of ``v`` (channels-last in the fast path).
+    ``proj(blockdiag(attn) @ v)`` is then one (C x C) channel mix of v, so
+    the attended values are never materialised.
     """
-    b, c, h, w = v.shape
     heads, ch = attn.shape[1], attn.shape[2]
+    c = heads * ch
     weight = proj.weight.reshape(c, heads, ch)
-    mix = torch.einsum('ohi,bhij->bohj', weight, attn).reshape(b, c, c)
+    return torch.einsum('ohi,bhij->bohj', weight, attn).reshape(-1, c, c)
+
+
+def _apply_mix(mix: torch.Tensor, v: torch.Tensor,
+               bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """``mix @ v`` over channels plus ``bias``, keeping ``v``'s layout."""
+    b, c, h, w = v.shape
     if v.is_contiguous(memory_format=torch.channels_last) and c > 1:
         vt = v.permute(0, 2, 3, 1).reshape(b, h * w, c)
         out = (vt @ mix.transpose(1, 2)).reshape(b, h, w, c)
         out = out.permute(0, 3, 1, 2)
     else:
         out = (mix @ v.reshape(b, c, h * w)).reshape(b, c, h, w)
-    if proj.bias is not None:
-        out = out + proj.bias[:, None, None]
+    if bias is not None:
+        out = out + bias[:, None, None]
     return out
+
+
+def _row_bands(x: torch.Tensor, band_pixels: int) -> list:
+    """Row ranges ``(r0, r1)`` for processing ``x`` (B, C, H, W) in bands.
+
+    Band-wise processing applies only when no graph is recorded (inference or
+    no-grad) and the image has more than ``band_pixels`` pixels; otherwise
+    the result is empty and the caller takes its whole-image path.
+    """
+    h, w = x.shape[-2:]
+    if band_pixels <= 0 or torch.is_grad_enabled() or h * w <= band_pixels:
+        return []
+    rows = max(1, band_pixels // w)
+    return [(r, min(r + rows, h)) for r in range(0, h, rows)]
+
+
+def _with_halo(x: torch.Tensor, r0: int, r1: int):
+    """Rows ``r0 - 1 .. r1`` of ``x`` (clipped at the image) and a slice.
+
+    A stride-1 pipeline of 1x1 convolutions, per-position ops and one 3x3
+    convolution, run on the returned rows, is exact on rows ``r0:r1``; the
+    slice picks those rows out of its output (the halo rows are wrong).
+    """
+    top = max(r0 - 1, 0)
+    band = x[:, :, top:min(r1 + 1, x.shape[2])]
+    return band, slice(r0 - top, r0 - top + r1 - r0)
+
+
+def _accumulate(total: Optional[list], band: list) -> list:
+    """Add a band's :func:`_gram_terms` to the running ``total``."""
+    if total is None:
+        return band
+    return [t.add_(u) for t, u in zip(total, band)]
+
+
+def _add_into(out: torch.Tensor, r0: int, r1: int, a: torch.Tensor,
+              b: torch.Tensor) -> None:
+    """Write ``a + b`` into rows ``r0:r1`` of ``out``."""
+    torch.add(a, b, out=out[:, :, r0:r1])
 
 
 def _pw_dw(x: torch.Tensor, pw: nn.Conv2d, dw: nn.Conv2d, start: int,
@@ -132,7 +188,7 @@ def transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         Tensor: Attended values, shape (B, C, H, W).
     """
     b, c, h, w = v.shape
-    attn = _attention_matrix(q, k, temperature, num_heads)
+    attn = _attention_from_terms(_gram_terms(q, k), temperature, num_heads)
     out = attn @ v.reshape(b, num_heads, c // num_heads, h * w)
     return out.reshape(b, c, h, w)
 
@@ -237,15 +293,20 @@ class MDTA(nn.Module):
             dim * 3, dim * 3, 3, padding=1, groups=dim * 3, bias=bias)
         self.project_out = nn.Conv2d(dim, dim, 1, bias=bias)
 
+    def qkv_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
+        """q (``part`` 0), k (1) or v (2) of ``x``: 1x1 then 3x3 depthwise."""
+        d = self.dim
+        return _pw_dw(x, self.qkv, self.qkv_dwconv, part * d, (part + 1) * d)
+
+    def mix(self, terms: list) -> torch.Tensor:
+        """Attention and output projection as one (B, C, C) mix of v."""
+        attn = _attention_from_terms(terms, self.temperature, self.num_heads)
+        return _projection_mix(attn, self.project_out)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Self-attention across channels of ``x`` (B, C, H, W)."""
-        d = self.dim
-        q = _pw_dw(x, self.qkv, self.qkv_dwconv, 0, d)
-        k = _pw_dw(x, self.qkv, self.qkv_dwconv, d, 2 * d)
-        attn = _attention_matrix(q, k, self.temperature, self.num_heads)
-        del q, k
-        v = _pw_dw(x, self.qkv, self.qkv_dwconv, 2 * d, 3 * d)
-        return _attend_and_project(attn, v, self.project_out)
+        mix = self.mix(_gram_terms(self.qkv_part(x, 0), self.qkv_part(x, 1)))
+        return _apply_mix(mix, self.qkv_part(x, 2), self.project_out.bias)
 
 
 class GDFN(nn.Module):
@@ -282,6 +343,13 @@ class GDFN(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm Restormer block: ``x + MDTA(LN(x))`` then ``x + GDFN(LN(x))``.
 
+    When no graph is recorded and the image has more than ``band_pixels``
+    pixels, the block runs over row bands: the attention's Gram sums are
+    accumulated band by band, then values and the feed-forward are computed
+    per band with a one-row halo. Only the block's input, its attention
+    output and its result are full-resolution tensors; the wide ones (q, k,
+    v, the feed-forward's hidden channels) exist one band at a time.
+
     Args:
         dim (int): Number of channels.
         num_heads (int): Attention heads.
@@ -289,25 +357,55 @@ class TransformerBlock(nn.Module):
         bias (bool): Convolution bias. Defaults to False.
         norm_type (str): ``'WithBias'`` or ``'BiasFree'``. Defaults to
             ``'WithBias'``.
+        band_pixels (int): Pixels per band in inference; 0 turns banding
+            off. Defaults to 32768.
     """
 
     def __init__(self, dim: int, num_heads: int,
                  ffn_expansion_factor: float = 2, bias: bool = False,
-                 norm_type: str = 'WithBias') -> None:
+                 norm_type: str = 'WithBias',
+                 band_pixels: int = 32768) -> None:
         super().__init__()
         self.norm1 = LayerNorm(dim, norm_type)
         self.attn = MDTA(dim, num_heads, bias)
         self.norm2 = LayerNorm(dim, norm_type)
         self.ffn = GDFN(dim, ffn_expansion_factor, bias)
+        self.band_pixels = band_pixels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block to ``x`` (B, C, H, W)."""
+        bands = _row_bands(x, self.band_pixels)
+        if bands:
+            return self._forward_bands(x, bands)
         y = self.attn(self.norm1(x))
         if _inplace_ok(x, y):
             x = y.add_(x)  # y is a fresh temporary; the input is untouched
             return self.ffn(self.norm2(x)).add_(x)
         x = x + y
         return x + self.ffn(self.norm2(x))
+
+    def _forward_bands(self, x: torch.Tensor, bands: list) -> torch.Tensor:
+        """The same function, computed over row bands (no graph)."""
+        terms = None
+        for r0, r1 in bands:
+            z, rows = _with_halo(x, r0, r1)
+            z = self.norm1(z)
+            band = _gram_terms(self.attn.qkv_part(z, 0)[:, :, rows],
+                               self.attn.qkv_part(z, 1)[:, :, rows])
+            terms = _accumulate(terms, band)
+        mix = self.attn.mix(terms)
+        x1 = torch.empty_like(x)
+        for r0, r1 in bands:
+            z, rows = _with_halo(x, r0, r1)
+            v = self.attn.qkv_part(self.norm1(z), 2)[:, :, rows]
+            _add_into(x1, r0, r1, x[:, :, r0:r1],
+                      _apply_mix(mix, v, self.attn.project_out.bias))
+        out = torch.empty_like(x)
+        for r0, r1 in bands:
+            z, rows = _with_halo(x1, r0, r1)
+            _add_into(out, r0, r1, x1[:, :, r0:r1],
+                      self.ffn(self.norm2(z))[:, :, rows])
+        return out
 
 
 class CrossModalFusion(nn.Module):
@@ -330,16 +428,19 @@ class CrossModalFusion(nn.Module):
         dim (int): Channels of each branch. Defaults to 16.
         num_heads (int): Attention heads. Defaults to 8.
         bias (bool): Convolution bias. Defaults to False.
+        band_pixels (int): Pixels per row band in inference, as in
+            :class:`TransformerBlock`; 0 turns banding off. Defaults to 32768.
     """
 
     def __init__(self, dim: int = 16, num_heads: int = 8,
-                 bias: bool = False) -> None:
+                 bias: bool = False, band_pixels: int = 32768) -> None:
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'dim {dim} is not divisible by num_heads '
                              f'{num_heads}')
         self.dim = dim
         self.num_heads = num_heads
+        self.band_pixels = band_pixels
         self.temperature1 = nn.Parameter(torch.ones(num_heads, 1, 1))
         self.temperature2 = nn.Parameter(torch.ones(num_heads, 1, 1))
 
@@ -364,31 +465,77 @@ class CrossModalFusion(nn.Module):
         self.project_out1 = pw(dim * 4, dim * 2)
         self.project_out2 = pw(dim * 4, dim * 2)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""
-        d, heads = self.dim, self.num_heads
-        q1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, 0, d)
-        k1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, d, 2 * d)
-        q2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, 0, d)
-        k2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, d, 2 * d)
-        attn1 = _attention_matrix(q2, k1, self.temperature1, heads)
-        attn2 = _attention_matrix(q1, k2, self.temperature2, heads)
-        del q1, k1, q2, k2
-        v1 = _pw_dw(x1, self.qkv1, self.qkv1_dwconv, 2 * d, 3 * d)
-        x1 = x1 + _attend_and_project(attn1, v1, self.project_mid1)
-        del v1
-        v2 = _pw_dw(x2, self.qkv2, self.qkv2_dwconv, 2 * d, 3 * d)
-        x2 = x2 + _attend_and_project(attn2, v2, self.project_mid2)
-        del v2
-        out = torch.cat([x1, x2], dim=1)
-        inplace = _inplace_ok(out)
+    def _qkv(self, x: torch.Tensor, branch: int, part: int) -> torch.Tensor:
+        """q (``part`` 0), k (1) or v (2) of branch 1 or 2."""
+        pw, dw = ((self.qkv1, self.qkv1_dwconv) if branch == 1 else
+                  (self.qkv2, self.qkv2_dwconv))
+        return _pw_dw(x, pw, dw, part * self.dim, (part + 1) * self.dim)
+
+    def _mixes(self, terms1: list, terms2: list) -> tuple:
+        """Each branch's attention and projection as one (B, C, C) mix."""
+        heads = self.num_heads
+        attn1 = _attention_from_terms(terms1, self.temperature1, heads)
+        attn2 = _attention_from_terms(terms2, self.temperature2, heads)
+        return (_projection_mix(attn1, self.project_mid1),
+                _projection_mix(attn2, self.project_mid2))
+
+    def _expansions(self, out: torch.Tensor, x1: torch.Tensor,
+                    x2: torch.Tensor) -> torch.Tensor:
+        """Both gated, expanded and projected branches, summed (step 3)."""
         e = self.project_E.weight.shape[0] // 2
         y1 = _gated(_pw_dw(out, self.project_E, self.project_E_d, 0, e),
-                    self.project_E1_d(self.project_E1(x1)))
+                    _pw_dw(x1, self.project_E1, self.project_E1_d, 0, 4 *
+                           self.dim))
         y1 = self.project_out1(y1)
         y2 = _gated(_pw_dw(out, self.project_E, self.project_E_d, e, 2 * e),
-                    self.project_E2_d(self.project_E2(x2)))
+                    _pw_dw(x2, self.project_E2, self.project_E2_d, 0, 4 *
+                           self.dim))
         y2 = self.project_out2(y2)
-        if inplace:
-            return y1.add_(y2).add_(out)
-        return out + y1 + y2
+        return y1.add_(y2) if _inplace_ok(y1, y2) else y1 + y2
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""
+        bands = _row_bands(x1, self.band_pixels)
+        if bands:
+            return self._forward_bands(x1, x2, bands)
+        q1, k1 = self._qkv(x1, 1, 0), self._qkv(x1, 1, 1)
+        q2, k2 = self._qkv(x2, 2, 0), self._qkv(x2, 2, 1)
+        mix1, mix2 = self._mixes(_gram_terms(q2, k1), _gram_terms(q1, k2))
+        del q1, k1, q2, k2
+        x1 = x1 + _apply_mix(mix1, self._qkv(x1, 1, 2),
+                             self.project_mid1.bias)
+        x2 = x2 + _apply_mix(mix2, self._qkv(x2, 2, 2),
+                             self.project_mid2.bias)
+        out = torch.cat([x1, x2], dim=1)
+        y = self._expansions(out, x1, x2)
+        return y.add_(out) if _inplace_ok(y, out) else out + y
+
+    def _forward_bands(self, x1: torch.Tensor, x2: torch.Tensor,
+                       bands: list) -> torch.Tensor:
+        """The same function over row bands (no graph), as in the blocks."""
+        terms1 = terms2 = None
+        for r0, r1 in bands:
+            z1, rows = _with_halo(x1, r0, r1)
+            z2, _ = _with_halo(x2, r0, r1)
+            q1, k1 = (self._qkv(z1, 1, p)[:, :, rows] for p in (0, 1))
+            q2, k2 = (self._qkv(z2, 2, p)[:, :, rows] for p in (0, 1))
+            terms1 = _accumulate(terms1, _gram_terms(q2, k1))
+            terms2 = _accumulate(terms2, _gram_terms(q1, k2))
+        mixes = self._mixes(terms1, terms2)
+        biases = self.project_mid1.bias, self.project_mid2.bias
+        attended = torch.empty_like(x1), torch.empty_like(x2)
+        for r0, r1 in bands:
+            for branch, x in enumerate((x1, x2)):
+                z, rows = _with_halo(x, r0, r1)
+                v = self._qkv(z, branch + 1, 2)[:, :, rows]
+                _add_into(attended[branch], r0, r1, x[:, :, r0:r1],
+                          _apply_mix(mixes[branch], v, biases[branch]))
+        x1, x2 = attended
+        out = torch.cat([x1, x2], dim=1)
+        result = torch.empty_like(out)
+        for r0, r1 in bands:
+            zo, rows = _with_halo(out, r0, r1)
+            y = self._expansions(zo, _with_halo(x1, r0, r1)[0],
+                                 _with_halo(x2, r0, r1)[0])
+            _add_into(result, r0, r1, out[:, :, r0:r1], y[:, :, rows])
+        return result
