@@ -122,9 +122,10 @@ class TDFusion(BaseModel):
             train T alone (F is neither trained nor used, no swap, no meta
             phase) and report that modality as ``pred_fusion``. Defaults to
             ``'fused'``.
-        hessian_vector (str): ``'exact'`` (second order) or
-            ``'finite_difference'`` (two first-order passes, less memory and
-            time; see :func:`meta_hypergradient`). Defaults to ``'exact'``.
+        hessian_vector (str): ``'exact'`` (F differentiated in forward
+            mode) or ``'finite_difference'`` (two first-order passes, for an
+            F whose layers lack forward-mode derivatives); see
+            :func:`meta_hypergradient`. Defaults to ``'exact'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 

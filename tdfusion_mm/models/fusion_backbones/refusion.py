@@ -41,7 +41,7 @@ class ReFusion(BaseModule):
         bias (bool): Convolution bias. Defaults to False.
         norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
-        band_pixels (int): Without a graph (inference, no-grad), the blocks
+        band_pixels (int): In inference (eval mode, no graph), the blocks
             run over row bands of about this many pixels, so their wide
             intermediate tensors never exist at full resolution; the output
             is the same. 0 turns this off. Defaults to 32768.

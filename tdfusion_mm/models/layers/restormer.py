@@ -108,15 +108,18 @@ def _apply_mix(mix: torch.Tensor, v: torch.Tensor,
     return out
 
 
-def _row_bands(x: torch.Tensor, band_pixels: int) -> list:
-    """Row ranges ``(r0, r1)`` for processing ``x`` (B, C, H, W) in bands.
+def _row_bands(module: nn.Module, x: torch.Tensor) -> list:
+    """Row ranges ``(r0, r1)`` for running ``module`` on ``x`` in bands.
 
-    Band-wise processing applies only when no graph is recorded (inference or
-    no-grad) and the image has more than ``band_pixels`` pixels; otherwise
-    the result is empty and the caller takes its whole-image path.
+    Bands are for inference: ``module`` in eval mode, no graph recorded, and
+    more than ``module.band_pixels`` pixels per image. Otherwise the result
+    is empty and the caller takes its whole-image path (in training, banding
+    measured a few percent slower and memory is set by the graph anyway).
     """
     h, w = x.shape[-2:]
-    if band_pixels <= 0 or torch.is_grad_enabled() or h * w <= band_pixels:
+    band_pixels = module.band_pixels
+    if (band_pixels <= 0 or module.training or torch.is_grad_enabled()
+            or h * w <= band_pixels):
         return []
     rows = max(1, band_pixels // w)
     return [(r, min(r + rows, h)) for r in range(0, h, rows)]
@@ -343,12 +346,13 @@ class GDFN(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm Restormer block: ``x + MDTA(LN(x))`` then ``x + GDFN(LN(x))``.
 
-    When no graph is recorded and the image has more than ``band_pixels``
-    pixels, the block runs over row bands: the attention's Gram sums are
-    accumulated band by band, then values and the feed-forward are computed
-    per band with a one-row halo. Only the block's input, its attention
-    output and its result are full-resolution tensors; the wide ones (q, k,
-    v, the feed-forward's hidden channels) exist one band at a time.
+    In inference (eval mode, no graph recorded) on images of more than
+    ``band_pixels`` pixels, the block runs image by image over row bands:
+    the attention's Gram sums are accumulated band by band, then values and
+    the feed-forward are computed per band with a one-row halo. Only the
+    block's input, its attention output and its result are full-resolution
+    tensors; the wide ones (q, k, v, the feed-forward's hidden channels)
+    exist one band at a time.
 
     Args:
         dim (int): Number of channels.
@@ -374,9 +378,10 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block to ``x`` (B, C, H, W)."""
-        bands = _row_bands(x, self.band_pixels)
+        bands = _row_bands(self, x)
         if bands:
-            return self._forward_bands(x, bands)
+            return torch.cat([self._forward_bands(x[i:i + 1], bands)
+                              for i in range(x.shape[0])])
         y = self.attn(self.norm1(x))
         if _inplace_ok(x, y):
             x = y.add_(x)  # y is a fresh temporary; the input is untouched
@@ -495,9 +500,12 @@ class CrossModalFusion(nn.Module):
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""
-        bands = _row_bands(x1, self.band_pixels)
+        bands = _row_bands(self, x1)
         if bands:
-            return self._forward_bands(x1, x2, bands)
+            return torch.cat([
+                self._forward_bands(x1[i:i + 1], x2[i:i + 1], bands)
+                for i in range(x1.shape[0])
+            ])
         q1, k1 = self._qkv(x1, 1, 0), self._qkv(x1, 1, 1)
         q2, k2 = self._qkv(x2, 2, 0), self._qkv(x2, 2, 1)
         mix1, mix2 = self._mixes(_gram_terms(q2, k1), _gram_terms(q1, k2))

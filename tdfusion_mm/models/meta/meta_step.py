@@ -11,8 +11,10 @@ of F after one virtual SGD step on the G-weighted fusion loss:
 It is computed in that factored form, in two stages whose graphs are never
 alive together: first v (first order: the stepped F and the task network on
 the outer batch), then the Hessian-vector product through the inner step.
-Keeping one graph from the inner loss to the task loss instead would hold
-both at once; the values are the same.
+The fusion loss sees theta only through the fused image f, so
+``g . v = <dL_f/df, u>`` with ``u = (df/dtheta) v``: one forward-mode
+Jacobian-vector product of F, after which only the fusion loss and G are
+differentiated twice. No graph through F is kept for a double backward.
 
 F's parameters are never modified: the stepped network is evaluated with
 ``torch.func.functional_call``. Nothing is written to ``.grad``.
@@ -40,9 +42,15 @@ class MetaStepResult(NamedTuple):
 
 def fusion_loss_terms(fusion_net: nn.Module, loss_generator: nn.Module,
                       fusion_loss: nn.Module, ir: Tensor, vis: Tensor,
-                      params: Dict[str, Tensor] = None) -> Dict[str, Tensor]:
-    """Fusion loss terms of F (optionally with substituted parameters)."""
-    weights = loss_generator(ir, vis)
+                      params: Dict[str, Tensor] = None,
+                      generator_graph: bool = True) -> Dict[str, Tensor]:
+    """Fusion loss terms of F (optionally with substituted parameters).
+
+    With ``generator_graph=False`` G's weights are constants (no graph into
+    G is recorded or kept).
+    """
+    with torch.set_grad_enabled(generator_graph and torch.is_grad_enabled()):
+        weights = loss_generator(ir, vis)
     if params is None:
         fused = fusion_net(ir, vis)
     else:
@@ -84,6 +92,33 @@ def virtual_step(fusion_net: nn.Module, loss: Tensor,
                for n, p, g in zip(names, params, grads)}
     stepped.update(dict(fusion_net.named_buffers()))
     return stepped
+
+
+def forward_mode_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
+                     fusion_loss: nn.Module, inner: Dict[str, Tensor],
+                     names, v, g_params) -> list:
+    """``d(g . v)/d phi`` exactly, with F differentiated in forward mode.
+
+    L_f sees theta only through the fused image f, so
+    ``g . v = <dL_f/df, u>`` with ``u = (df/dtheta) v``, one Jacobian-vector
+    product of F. ``u`` does not depend on phi: the second-order terms are
+    those of the fusion loss alone, and no graph through F is kept.
+    """
+    tangents = dict(zip(names, v))
+    primals = {n: p.detach() for n, p in fusion_net.named_parameters()
+               if n in tangents}
+
+    def fuse(params):
+        return functional_call(fusion_net, params, (inner['ir'], inner['vis']))
+
+    fused, u = torch.func.jvp(fuse, (primals, ), (tangents, ))
+    fused = fused.detach().requires_grad_(True)
+    weights = loss_generator(inner['ir'], inner['vis'])
+    terms = fusion_loss(fused, inner['ir'], inner['vis'], weights)
+    (dl_df, ) = torch.autograd.grad(sum(terms.values()), fused,
+                                   create_graph=True)
+    return torch.autograd.grad((dl_df * u.detach()).sum(), g_params,
+                               allow_unused=True)
 
 
 def finite_difference_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
@@ -131,19 +166,25 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
             scalar task loss (runs T, which may be the look-ahead T').
         inner_lr (float): Learning rate of the virtual step.
         hessian_vector (str): How stage 2 gets d(g . v)/d phi. ``'exact'``
-            differentiates through F's gradient (second order, the memory of
-            a double backward). ``'finite_difference'`` uses the symmetry of
-            mixed partials: it is the derivative of dL_f/d phi along v, taken
-            as the central difference of dL_f/d phi at theta +- r v (two
-            first-order passes, as DARTS does; error O(r^2)).
+            takes F's Jacobian-vector product in forward mode
+            (:func:`forward_mode_hvp`); F's layers need forward-mode
+            derivatives, which PyTorch's own layers have.
+            ``'finite_difference'``, for an F without them, uses the
+            symmetry of mixed partials: it is the derivative of dL_f/d phi
+            along v, taken as the central difference of dL_f/d phi at
+            theta +- r v (two first-order passes, as DARTS does; error
+            O(r^2)).
         fd_radius (float): Length of ``r v`` for the finite difference.
 
     Returns:
         MetaStepResult: G's hypergradients, inner loss terms, task loss.
     """
     # Stage 1 (first order): the stepped F, and v = dL_task / dtheta'.
+    # G's weights are constants here: a graph into G would outlive the
+    # virtual step (only F's part of it is freed) and hold G's activations.
     terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
-                              inner['ir'], inner['vis'])
+                              inner['ir'], inner['vis'],
+                              generator_graph=False)
     stepped = virtual_step(fusion_net, sum(terms.values()), inner_lr)
     names, _ = trainable(fusion_net)
     for name in names:
@@ -160,15 +201,8 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
     # virtual step.
     g_names, g_params = trainable(loss_generator)
     if hessian_vector == 'exact':
-        # g rebuilt on the inner batch with its graph kept.
-        inner_terms = fusion_loss_terms(fusion_net, loss_generator,
-                                        fusion_loss, inner['ir'],
-                                        inner['vis'])
-        _, params = trainable(fusion_net)
-        grads = torch.autograd.grad(sum(inner_terms.values()), params,
-                                    create_graph=True)
-        g_dot_v = sum((g * vi).sum() for g, vi in zip(grads, v))
-        hyper = torch.autograd.grad(g_dot_v, g_params, allow_unused=True)
+        hyper = forward_mode_hvp(fusion_net, loss_generator, fusion_loss,
+                                 inner, names, v, g_params)
     elif hessian_vector == 'finite_difference':
         hyper = finite_difference_hvp(fusion_net, loss_generator,
                                       fusion_loss, inner, names, v,
