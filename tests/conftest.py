@@ -19,10 +19,11 @@ register_all_modules(init_default_scope=False)
 
 @pytest.fixture(scope='session')
 def demo_root(tmp_path_factory):
-    """A small demo dataset (M3FD and MSRS layouts), 64x80 pixels."""
+    """A small demo dataset (M3FD and MSRS layouts), 64x80 pixels, with the
+    demo config's classes."""
     root = tmp_path_factory.mktemp('demo')
     generate_demo_dataset(str(root), num_train=6, num_test=4, height=64,
-                          width=80, seed=3)
+                          width=80, seed=3, classes=('People', 'Car'))
     return str(root)
 
 

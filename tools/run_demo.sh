@@ -2,10 +2,11 @@
 # The main job on the embedded demo data, from a fresh clone:
 #   1. set up .venv (idempotent),
 #   2. generate the synthetic demo scenes (data/demo, M3FD and MSRS layouts),
-#   3. meta-train TDFusion with a YOLOX detector as the task network
+#   3. meta-train TDFusion with a small YOLOX as the task network
 #      (learning G on meta pairs, then F and T, every epoch),
-#   4. evaluate the detector on the fused test images (bbox mAP),
-#   5. write fused pictures (and IR | visible | fused panels).
+#   4. evaluate the detector on the fused test images (bbox mAP@0.5),
+#   5. draw a panel per test image (IR | visible | fused | G's w_ir |
+#      detections) and the learning curves.
 # Everything lands in work_dirs/demo/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,21 +16,23 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 PY="$ROOT/.venv/bin/python"
 CONFIG=configs/tdfusion_yolo_demo.py
 WORK=work_dirs/demo
+START=$(date +%s)
 
 "$PY" tools/misc/make_demo_data.py --out data/demo
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
-CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
-"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" --show-dir painted \
+CKPT="$WORK/$(xargs basename < "$WORK/last_checkpoint")"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" \
   2>&1 | tee "$WORK/test_output.txt"
-"$PY" tools/fuse.py "$CONFIG" "$CKPT" --ir data/demo/m3fd/Ir \
-  --vis data/demo/m3fd/Vis --out "$WORK/fused" --panels
+"$PY" tools/misc/demo_panels.py "$CONFIG" "$CKPT" --out "$WORK/panels"
+RUN_DIR="$(ls -d "$WORK"/2*/ | tail -n 1)"
+"$PY" tools/analysis_tools/plot_curves.py "$WORK" --out "$WORK/curves.png"
 
+MAP="$(grep -o 'pascal_voc/mAP: [0-9.]*' "$WORK/test_output.txt" | tail -n 1)"
 echo
-echo "Demo finished. Outputs:"
+echo "Demo finished in $(( $(date +%s) - START )) s (after setup)."
+echo "  detector on the fused test images: bbox mAP@0.5 = ${MAP#*: }"
+echo "  panels (IR | visible | fused | w_ir | detections): $WORK/panels/"
+echo "  learning curves:     $WORK/curves.png"
 echo "  checkpoint:          $CKPT"
-echo "  training log:        $(ls -d "$WORK"/2*/ | tail -n 1)"
-echo "  test metrics:        $WORK/test_output.txt"
-echo "                       $(grep -o 'pascal_voc/mAP: [0-9.]*' "$WORK/test_output.txt" | tail -n 1)"
-echo "                       $(grep -o 'coco/bbox_mAP: [0-9.-]*' "$WORK/test_output.txt" | tail -n 1)"
-echo "  painted detections:  $(ls -d "$WORK"/2*/painted 2>/dev/null | tail -n 1)"
-echo "  fused images:        $WORK/fused/ (panels in $WORK/fused/panels/)"
+echo "  training log:        $RUN_DIR"
+echo "  test output:         $WORK/test_output.txt"

@@ -412,6 +412,8 @@ def _draw_motorcycle(st: _Street, rng: np.random.Generator, x: float, y: float,
         min(body_ir + 20, 250), (60, 60, 60), _PERSON, rider)
 
 
+_AGENT_CLASS = dict(person='People', car='Car', bus='Bus', truck='Truck',
+                    motorcycle='Motorcycle')
 _AGENTS = {
     'person': (_draw_person, 0.45),
     'car': (_draw_car, 0.3),
@@ -421,10 +423,15 @@ _AGENTS = {
 }
 
 
-def _draw_agents(st: _Street, rng: np.random.Generator) -> None:
-    """People and vehicles, drawn far to near so near ones occlude."""
-    kinds = list(_AGENTS)
-    probs = [_AGENTS[k][1] for k in kinds]
+def _draw_agents(st: _Street, rng: np.random.Generator,
+                 classes: Sequence[str]) -> None:
+    """People and vehicles of ``classes``, drawn far to near so near ones
+    occlude."""
+    kinds = [k for k in _AGENTS if _AGENT_CLASS[k] in classes]
+    if not kinds:
+        return
+    probs = np.array([_AGENTS[k][1] for k in kinds])
+    probs = probs / probs.sum()
     agents = []
     for _ in range(rng.integers(3, 8)):
         kind = kinds[rng.choice(len(kinds), p=probs)]
@@ -467,10 +474,15 @@ def _render(st: _Street, rng: np.random.Generator,
             np.rint(vis.clip(0, 255)).astype(np.uint8))
 
 
-def _boxes(st: _Street) -> List[Dict]:
-    """Tight VOC boxes (1-based, inclusive) of each instance's visible part."""
+def _boxes(st: _Street, classes: Sequence[str],
+           difficult_below: int) -> List[Dict]:
+    """Tight VOC boxes (1-based, inclusive) of each instance's visible part,
+    for the instances of ``classes``; boxes whose shorter side is below
+    ``difficult_below`` pixels are marked difficult."""
     objects = []
     for idx, name in enumerate(st.names):
+        if name not in classes:
+            continue
         ys, xs = np.nonzero(st.inst == idx)
         if len(xs) < _MIN_PIXELS:
             continue
@@ -482,18 +494,34 @@ def _boxes(st: _Street) -> List[Dict]:
             dict(
                 name=name,
                 bbox=(int(x0) + 1, int(y0) + 1, int(x1) + 1, int(y1) + 1),
-                truncated=int(truncated)))
+                truncated=int(truncated),
+                difficult=int(min(x1 - x0, y1 - y0) + 1 < difficult_below)))
     return objects
 
 
-def draw_scene(rng: np.random.Generator, height: int,
-               width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List]:
+def draw_scene(rng: np.random.Generator,
+               height: int,
+               width: int,
+               classes: Sequence[str] = M3FD_CLASSES,
+               difficult_below: int = 0
+               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List]:
     """Draw one scene.
+
+    Args:
+        rng (np.random.Generator): The scene's generator.
+        height, width (int): Image size.
+        classes (Sequence[str]): M3FD classes that are drawn (people and
+            vehicles) and annotated (lamps are always drawn, annotated only
+            if ``'Lamp'`` is listed). Defaults to all six.
+        difficult_below (int): Boxes with a shorter side below this many
+            pixels are marked ``difficult`` (VOC metrics ignore them).
+            Defaults to 0.
 
     Returns:
         tuple: infrared (H, W) uint8, visible (H, W, 3) uint8 BGR, MSRS
         label (H, W) uint8 and a list of dicts with ``name``, ``bbox``
-        (VOC 1-based inclusive xmin, ymin, xmax, ymax) and ``truncated``.
+        (VOC 1-based inclusive xmin, ymin, xmax, ymax), ``truncated`` and
+        ``difficult``.
     """
     st = _Street(rng, height, width)
     lights: List[Tuple[float, ...]] = []
@@ -508,9 +536,9 @@ def draw_scene(rng: np.random.Generator, height: int,
         _draw_cones(st, rng)
     if rng.random() < 0.25:
         _draw_bump(st, rng)
-    _draw_agents(st, rng)
+    _draw_agents(st, rng, classes)
     ir, vis = _render(st, rng, lights)
-    return ir, vis, st.label.copy(), _boxes(st)
+    return ir, vis, st.label.copy(), _boxes(st, classes, difficult_below)
 
 
 def _voc_xml(filename: str, height: int, width: int,
@@ -527,7 +555,8 @@ def _voc_xml(filename: str, height: int, width: int,
             '\t<object>', f'\t\t<name>{obj["name"]}</name>',
             '\t\t<pose>Unspecified</pose>',
             f'\t\t<truncated>{obj["truncated"]}</truncated>',
-            '\t\t<difficult>0</difficult>', '\t\t<bndbox>',
+            f'\t\t<difficult>{obj["difficult"]}</difficult>',
+            '\t\t<bndbox>',
             f'\t\t\t<xmin>{xmin}</xmin>', f'\t\t\t<ymin>{ymin}</ymin>',
             f'\t\t\t<xmax>{xmax}</xmax>', f'\t\t\t<ymax>{ymax}</ymax>',
             '\t\t</bndbox>', '\t</object>'
@@ -589,7 +618,9 @@ def generate_demo_dataset(root: str,
                           num_test: int = 8,
                           height: int = 96,
                           width: int = 128,
-                          seed: int = 0) -> Dict:
+                          seed: int = 0,
+                          classes: Sequence[str] = M3FD_CLASSES,
+                          difficult_below: int = 0) -> Dict:
     """Write a synthetic dataset in the M3FD and MSRS layouts under ``root``.
 
     Scene ``i`` (ids ``00000``, ``00001``, ...; the first ``num_train`` form
@@ -606,6 +637,10 @@ def generate_demo_dataset(root: str,
         height (int): Image height, at least 32. Defaults to 96.
         width (int): Image width, at least 32. Defaults to 128.
         seed (int): Non-negative seed. Defaults to 0.
+        classes (Sequence[str]): M3FD classes drawn and annotated (see
+            :func:`draw_scene`). Defaults to all six.
+        difficult_below (int): Boxes with a shorter side below this many
+            pixels are annotated as difficult. Defaults to 0.
 
     Returns:
         dict: The paths (``root``, ``meta``, ``m3fd`` and ``msrs`` dicts of
@@ -616,15 +651,23 @@ def generate_demo_dataset(root: str,
     if min(height, width) < 32:
         raise ValueError(f'height and width must be >= 32, got '
                          f'{height}x{width}')
-    if min(num_train, num_test, seed) < 0:
-        raise ValueError('num_train, num_test and seed must be >= 0')
+    if min(num_train, num_test, seed, difficult_below) < 0:
+        raise ValueError(
+            'num_train, num_test, seed and difficult_below must be >= 0')
+    unknown = set(classes) - set(M3FD_CLASSES)
+    if unknown or not classes:
+        raise ValueError(f'classes must be a non-empty subset of '
+                         f'{M3FD_CLASSES}, got {tuple(classes)}')
+    classes = [c for c in M3FD_CLASSES if c in classes]
     params = dict(
         version=DEMO_VERSION,
         num_train=num_train,
         num_test=num_test,
         height=height,
         width=width,
-        seed=seed)
+        seed=seed,
+        classes=classes,
+        difficult_below=difficult_below)
     layout = _layout(root)
     ids = [f'{i:05d}' for i in range(num_train + num_test)]
     split_ids = dict(train=ids[:num_train], test=ids[num_train:])
@@ -650,11 +693,12 @@ def generate_demo_dataset(root: str,
             osp.dirname(m3fd['splits']['train'])
     ] + [d for s in _SPLITS for d in msrs[s].values()]:
         os.makedirs(folder)
-    num_boxes = dict.fromkeys(M3FD_CLASSES, 0)
+    num_boxes = dict.fromkeys(classes, 0)
     for split, split_list in split_ids.items():
         for i in split_list:
             rng = np.random.default_rng([seed, int(i)])
-            ir, vis, label, objects = draw_scene(rng, height, width)
+            ir, vis, label, objects = draw_scene(rng, height, width, classes,
+                                                 difficult_below)
             for obj in objects:
                 num_boxes[obj['name']] += 1
             name = f'{i}.png'

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tdfusion_mm.datasets import generate_demo_dataset
-from tdfusion_mm.datasets.demo_scenes import M3FD_CLASSES
+from tdfusion_mm.datasets.demo_scenes import M3FD_CLASSES, MSRS_CLASSES
 
 # MSRS label of each M3FD class drawn with a mask.
 MSRS_LABEL = dict(People=2, Car=1, Bus=1, Truck=1, Motorcycle=3)
@@ -228,3 +228,32 @@ def test_refuses_foreign_data(tmp_path):
         generate_demo_dataset(str(tmp_path), num_train=1, num_test=1)
     with pytest.raises(ValueError):
         generate_demo_dataset(str(tmp_path / 'x'), height=16)
+
+
+def test_classes_and_difficult_boxes(tmp_path):
+    result = generate_demo_dataset(
+        str(tmp_path), num_train=12, num_test=0, height=96, width=128,
+        classes=('Car', 'People'), difficult_below=8)
+    assert set(result['num_boxes']) == {'People', 'Car'}
+    assert result['num_boxes']['People'] > 0 and result['num_boxes']['Car'] > 0
+    names, difficult = set(), []
+    for xml in os.listdir(osp.join(str(tmp_path), 'm3fd', 'Annotation')):
+        root = ET.parse(osp.join(str(tmp_path), 'm3fd', 'Annotation',
+                                 xml)).getroot()
+        for obj in root.iter('object'):
+            names.add(obj.findtext('name'))
+            box = [int(obj.find('bndbox').findtext(k))
+                   for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+            short = min(box[2] - box[0], box[3] - box[1]) + 1
+            difficult.append((short < 8, obj.findtext('difficult') == '1'))
+    assert names == {'People', 'Car'}
+    assert all(small == flag for small, flag in difficult)
+    assert any(flag for _, flag in difficult)
+    assert any(not flag for _, flag in difficult)
+    # Buses, trucks and motorcycles are not drawn at all: no bike pixels.
+    for name in os.listdir(osp.join(str(tmp_path), 'msrs', 'train', 'Label')):
+        label = cv2.imread(osp.join(str(tmp_path), 'msrs', 'train', 'Label',
+                                    name), cv2.IMREAD_UNCHANGED)
+        assert not (label == MSRS_CLASSES.index('bike')).any()
+    with pytest.raises(ValueError, match='classes'):
+        generate_demo_dataset(str(tmp_path / 'x'), classes=('Dog', ))

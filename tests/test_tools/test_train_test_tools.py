@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py on a fixture in the M3FD layout."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 from helpers import demo_data_options, run_tool
@@ -15,7 +16,8 @@ def trained_m3fd(demo_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work_m3fd'))
     data_root = f'{demo_root}/m3fd/'
     options = demo_data_options(data_root) + [
-        'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
+        'train_cfg.max_epochs=1', 'train_cfg.meta_steps=2',
+        'train_cfg.generator_movement=0.5',
         'default_hooks.logger.interval=1',
         # Small fusion crops keep the test fast (the config's are 256).
         'train_dataloader.dataset.pipeline.2.crop_size=[48,48]',
@@ -39,6 +41,21 @@ def test_train_runs_both_phases_and_saves(trained_m3fd):
     assert any(k.startswith('loss_generator.') for k in ckpt['state_dict'])
     assert set(ckpt['optimizer']) == {'fusion_backbone', 'loss_generator',
                                       'task_model'}
+
+
+def test_train_log_is_readable_and_sizes_g_step(trained_m3fd):
+    work_dir, _, out = trained_m3fd
+    # The phase in words; G's tiny hypergradient with significant digits.
+    assert 'phase: learning G, meta pair 1/2' in out
+    assert 'phase: learning G, meta pair 2/2' in out
+    assert 'phase: learning F and T' in out
+    values = re.findall(r'hypergrad_max: (\S+)', out)
+    assert len(values) == 2 and all(float(v) > 0 for v in values), values
+    # G's lr = generator_movement / (1 epoch x 2 meta pairs).
+    assert "G's learning rate set to 0.25" in out
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), weights_only=True)
+    groups = ckpt['optimizer']['loss_generator']['param_groups']
+    assert all(g['lr'] == 0.25 for g in groups)
 
 
 def test_test_script_prints_bbox_map(trained_m3fd, tmp_path):

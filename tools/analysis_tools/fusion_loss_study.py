@@ -1,30 +1,45 @@
-"""Learned vs fixed fusion loss on real data: train, evaluate, write a report.
+"""Learned vs fixed fusion loss: train, evaluate, write a report.
 
-For each task (``seg``: SegFormer-B0 on MSRS, ``det``: YOLOX-tiny on LLVIP)
-and each seed, four task networks are trained from scratch at one budget:
+Three tasks: ``demo`` (the small YOLOX of the demo on the synthetic demo
+scenes, People and Car), ``seg`` (SegFormer-B0 on the MSRS bench split) and
+``det`` (YOLOX-tiny on LLVIP). For each task:
 
-* ``visible``: on the visible image alone;
-* ``infrared``: on the infrared image alone;
-* ``fixed``: on F's fusion, F trained on a fixed loss (w_ir = w_vis = 0.5);
-* ``learned``: TDFusion, F trained on G's learned loss.
+1. **Stage 1** (one run, seed 0): F and T from scratch for
+   ``--warm-epochs`` epochs on the fixed fusion loss (w_ir = w_vis = 0.5).
+   It gives T something to tell G: a task network trained from scratch has
+   learnt nothing that its loss could pass on. Fixed-loss fusions, rather
+   than the sources, because they are what F produces before G has moved
+   (G starts near 0.5 / 0.5), so every variant below starts from the same
+   F and T.
+2. **Variants**, each continuing from the stage-1 checkpoint for
+   ``--epochs`` epochs, with every seed of ``--seeds``:
 
-Each run is ``tools/train.py`` on a config written to its work dir (the
-variant's config with the data, the split, the budget and the seed set), and
-is evaluated at the end on the held-out split: mIoU or bbox mAP@0.5, and the
-fusion metrics of what T saw (for the single-modality baselines, that
-modality itself). The report (markdown) holds the tables, the budget, the
-time of every run and a panel IR | visible | fixed | learned | w_ir of a few
-held-out pairs.
+   * ``visible`` / ``infrared``: T alone on that modality (F unused);
+   * ``fixed``: F on the fixed loss, T on its fusions;
+   * ``learned``: TDFusion: ``--meta-steps`` meta pairs per epoch learn G
+     (its step sized by ``train_cfg.generator_movement``), F on G's loss,
+     T on its fusions;
+   * ``learned_scratch``: the paper's setting, TDFusion from scratch for
+     ``--warm-epochs + --epochs`` epochs, same G budget.
 
-Splits: MSRS uses its fixed ``splits/bench_train.txt`` and
-``splits/bench_val.txt``; the LLVIP subset has boxes for its 50 train pairs
-only, so every 5th of them (sorted by id) is held out.
+Every run is ``tools/train.py`` on a config written into its work dir and
+is evaluated at its end on the held-out split (mIoU or bbox mAP@0.5, and
+the fusion metrics of what T saw). For the learned variants, G's infrared
+weight is measured on the held-out pairs, on the pixels of the annotated
+objects (boxes, or mask classes other than 0) and on the rest. The report
+gives per variant the mean and standard deviation over seeds, the paired
+difference learned - fixed per seed with its sign count, G's weights, the
+wall time of every run, and a panel.
 
-Example::
+Splits: the demo scenes' own train/test split; MSRS's fixed
+``splits/bench_train.txt`` / ``bench_val.txt``; the LLVIP subset has boxes
+for its 50 train pairs only, so every 5th of them (sorted by id) is held out.
 
-    python tools/analysis_tools/fusion_loss_study.py \\
+Example (2-core CPU; ``--device cuda`` on a GPU machine)::
+
+    python tools/analysis_tools/fusion_loss_study.py --tasks demo seg det \\
         --msrs ../shared/realdata/MSRS --llvip ../shared/realdata/LLVIP \\
-        --seeds 0 1 --jobs 2 --out docs/results.md
+        --seeds 0 1 2 --out docs/results.md
 """
 import argparse
 import glob
@@ -37,44 +52,66 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-VARIANTS = ('visible', 'infrared', 'fixed', 'learned')
+VARIANTS = ('visible', 'infrared', 'fixed', 'learned', 'learned_scratch')
+WARM_RUN = 'stage1_fixed'
 FUSION_METRICS = ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM')
 TASKS = {
+    'demo': dict(
+        title='Detection on the synthetic demo scenes: small YOLOX, '
+        'People and Car',
+        kind='det', config='configs/tdfusion_yolo_demo.py',
+        score='mAP@0.5', score_key='pascal_voc/mAP'),
     'seg': dict(
-        title='Segmentation: SegFormer-B0 on MSRS',
-        score='mIoU', score_key='mIoU',
-        configs=dict(
-            visible='configs/baselines/segformer_msrs_visible.py',
-            infrared='configs/baselines/segformer_msrs_infrared.py',
-            fixed='configs/baselines/segformer_msrs_fixed_loss.py',
-            learned='configs/tdfusion_segformer_msrs.py')),
+        title='Segmentation: SegFormer-B0 on MSRS (real, bench split)',
+        kind='seg', config='configs/tdfusion_segformer_msrs.py',
+        score='mIoU', score_key='mIoU'),
     'det': dict(
-        title='Detection: YOLOX-tiny on LLVIP (person)',
-        score='mAP@0.5', score_key='pascal_voc/mAP',
-        configs=dict(
-            visible='configs/baselines/yolox_llvip_visible.py',
-            infrared='configs/baselines/yolox_llvip_infrared.py',
-            fixed='configs/baselines/yolox_llvip_fixed_loss.py',
-            learned='configs/tdfusion_yolo_llvip.py')),
+        title='Detection: YOLOX-tiny on LLVIP (real, person)',
+        kind='det', config='configs/tdfusion_yolo_llvip.py',
+        score='mAP@0.5', score_key='pascal_voc/mAP'),
 }
+# What each variant changes in the task's TDFusion config.
+VARIANT_MODEL = dict(
+    visible=dict(task_input='visible'),
+    infrared=dict(task_input='infrared'),
+    fixed=dict(loss_generator=dict(_delete_=True, type='FixedLossWeights',
+                                   w_ir=0.5)),
+    learned=dict(),
+    learned_scratch=dict())
+VARIANT_MODEL[WARM_RUN] = VARIANT_MODEL['fixed']
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--tasks', nargs='+', default=['demo'],
+                        choices=list(TASKS))
+    parser.add_argument('--demo', help='demo data folder (generated there '
+                        'if missing); defaults to <work-dir>/demo_data')
     parser.add_argument('--msrs', help='MSRS root (with splits/)')
     parser.add_argument('--llvip', help='LLVIP root (with Annotations/)')
-    parser.add_argument('--tasks', nargs='+', default=['seg', 'det'],
-                        choices=list(TASKS))
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
                         choices=VARIANTS,
                         help='runs to make (the report shows all found)')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
-    parser.add_argument('--seg-epochs', type=int, default=2)
-    parser.add_argument('--det-epochs', type=int, default=4)
-    parser.add_argument('--meta-steps', type=int, default=10,
-                        help='meta pairs per epoch of the learned loss')
-    parser.add_argument('--jobs', type=int, default=2,
-                        help='runs at once (each gets cores / jobs threads)')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--warm-epochs', nargs='+', default=None,
+                        metavar='TASK=N', help='stage-1 epochs per task, '
+                        'e.g. demo=6 seg=10 (default: see TASK_BUDGETS)')
+    parser.add_argument('--epochs', nargs='+', default=None,
+                        metavar='TASK=N', help='epochs of every variant '
+                        'after stage 1, per task')
+    parser.add_argument('--meta-steps', nargs='+', default=None,
+                        metavar='TASK=N', help='meta pairs per epoch of the '
+                        'learned variants, per task')
+    parser.add_argument('--generator-movement', type=float, default=0.8,
+                        help="G's step budget (train_cfg.generator_movement"
+                        '; the paper\'s 1e-4 x 8000 pairs = 0.8)')
+    parser.add_argument('--size', nargs='+', default=None, metavar='TASK=WxH',
+                        help='task size per task, e.g. seg=160x120 (default:'
+                        ' the config\'s)')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs at once (on the CPU each gets cores / jobs '
+                        'threads)')
     parser.add_argument('--work-dir', default='work_dirs/fusion_loss_study')
     parser.add_argument('--out', default='docs/results.md')
     parser.add_argument('--panel-pairs', type=int, default=3)
@@ -83,18 +120,56 @@ def parse_args():
                         'the numbers mean, written after reading them)')
     parser.add_argument('--report-only', action='store_true',
                         help='rewrite the report from finished runs')
-    args = parser.parse_args()
-    roots = dict(seg=args.msrs, det=args.llvip)
+    args = parser.parse_args(argv)
+    args.budget = task_budgets(args, parser)
+    roots = dict(demo=args.demo or osp.join(args.work_dir, 'demo_data'),
+                 seg=args.msrs, det=args.llvip)
     for task in args.tasks:
-        root = roots[task]
-        if not root or not osp.isdir(root):
-            parser.error(f'--{"msrs" if task == "seg" else "llvip"} must name '
-                         f'the dataset folder for task {task}, got {root!r}')
+        if task != 'demo' and not (roots[task] and osp.isdir(roots[task])):
+            flag = '--msrs' if task == 'seg' else '--llvip'
+            parser.error(f'{flag} must name the dataset folder for task '
+                         f'{task}, got {roots[task]!r}')
     args.roots = {t: osp.abspath(r) for t, r in roots.items() if r}
     return args
 
 
-# ------------------------------------------------------------------ splits
+# Default budgets (epochs of stage 1, epochs after it, meta pairs per epoch,
+# task size or None for the config's), sized for about 2 hours on 2 cores.
+TASK_BUDGETS = dict(
+    demo=dict(warm_epochs=6, epochs=4, meta_steps=25, size=None),
+    seg=dict(warm_epochs=8, epochs=3, meta_steps=20, size=(160, 120)),
+    det=dict(warm_epochs=10, epochs=4, meta_steps=15, size=(160, 128)))
+
+
+def task_budgets(args, parser) -> dict:
+    """Per-task budgets: the defaults, overridden by ``TASK=value``."""
+    budgets = {t: dict(b) for t, b in TASK_BUDGETS.items()}
+    for flag, key in (('warm_epochs', 'warm_epochs'), ('epochs', 'epochs'),
+                      ('meta_steps', 'meta_steps'), ('size', 'size')):
+        for item in getattr(args, flag) or []:
+            task, _, value = str(item).partition('=')
+            if task not in budgets or not value:
+                parser.error(f'--{flag.replace("_", "-")}: expected '
+                             f'TASK=VALUE with TASK in {list(budgets)}, got '
+                             f'{item!r}')
+            if key == 'size':
+                width, _, height = value.partition('x')
+                budgets[task][key] = (int(width), int(height))
+            else:
+                budgets[task][key] = int(value)
+    return budgets
+
+
+# ------------------------------------------------------------------ data
+def demo_data(root: str) -> str:
+    """The demo scenes (as ``tools/misc/make_demo_data.py`` makes them)."""
+    from tdfusion_mm.datasets.demo_scenes import generate_demo_dataset
+    sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+    from make_demo_data import DEMO_DATA
+    generate_demo_dataset(root, **DEMO_DATA)
+    return osp.join(root, 'm3fd')
+
+
 def llvip_splits(root: str, out_dir: str):
     """Every 5th annotated train pair (sorted ids) held out; returns the two
     split files."""
@@ -117,50 +192,103 @@ def llvip_splits(root: str, out_dir: str):
     return paths
 
 
+def data_settings(task: str, args) -> dict:
+    """Root, splits, folder keys and metric of a task's data."""
+    if task == 'demo':
+        root = demo_data(args.roots['demo'])
+        return dict(root=root, train=osp.join(root, 'splits', 'train.txt'),
+                    val=osp.join(root, 'splits', 'test.txt'), prefix=None,
+                    metric=None)
+    root = args.roots[task]
+    if task == 'seg':
+        return dict(
+            root=root, train=osp.join(root, 'splits', 'bench_train.txt'),
+            val=osp.join(root, 'splits', 'bench_val.txt'),
+            prefix=dict(img_path='train/vi', ir_path='train/ir',
+                        seg_map_path='train/Label'),
+            metric=dict(type='mmseg.IoUMetric', iou_metrics=['mIoU']))
+    train, val = llvip_splits(root, osp.join(args.work_dir, 'det'))
+    return dict(root=root, train=train, val=val,
+                prefix=dict(ir='infrared/train', vis='visible/train',
+                            ann='Annotations'),
+                metric=dict(type='mmdet.VOCMetric', metric='mAP',
+                            iou_thrs=[0.5], eval_mode='area'))
+
+
 # ------------------------------------------------------------------ configs
+def set_task_size(cfg, size) -> None:
+    """Resize (and pad) every pipeline to ``size`` = (w, h); the segmentor's
+    data preprocessor pads to the same size."""
+    width, height = size
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        for step in loader.dataset.pipeline:
+            for t in step.get('transforms', [step]):
+                if t['type'].endswith('Resize'):
+                    t['scale'] = (width, height)
+                elif t['type'].endswith('.Pad') and 'size' in t:
+                    t['size'] = (width, height)
+    options = cfg.model.task_model.get('cfg_options', {})
+    if 'size' in options.get('data_preprocessor', {}):
+        options['data_preprocessor']['size'] = (height, width)
+
+
+def run_dir(args, task: str, variant: str, seed: int) -> str:
+    name = WARM_RUN if variant == WARM_RUN else f'{variant}_seed{seed}'
+    return osp.join(args.work_dir, task, name)
+
+
 def run_config(task: str, variant: str, seed: int, args) -> str:
     """Write the run's config into its work dir; returns its path."""
     from mmengine.config import Config
-    work_dir = osp.join(args.work_dir, task, f'{variant}_seed{seed}')
-    cfg = Config.fromfile(osp.join(REPO, TASKS[task]['configs'][variant]))
-    root = args.roots[task] + '/'
-    if task == 'seg':
-        epochs = args.seg_epochs
-        train_split = osp.join(root, 'splits', 'bench_train.txt')
-        val_split = osp.join(root, 'splits', 'bench_val.txt')
-        prefix = dict(img_path='train/vi', ir_path='train/ir',
-                      seg_map_path='train/Label')
-        metric = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-    else:
-        epochs = args.det_epochs
-        train_split, val_split = llvip_splits(args.roots['det'],
-                                              osp.join(args.work_dir, 'det'))
-        prefix = dict(ir='infrared/train', vis='visible/train',
-                      ann='Annotations')
-        metric = dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=[0.5],
-                      eval_mode='area')
-    for loader, split in ((cfg.train_dataloader, train_split),
-                          (cfg.val_dataloader, val_split)):
-        loader.dataset.update(data_root=root, ann_file=split,
-                              data_prefix=dict(prefix))
+    budget = args.budget[task]
+    work_dir = run_dir(args, task, variant, seed)
+    cfg = Config.fromfile(osp.join(REPO, TASKS[task]['config']))
+    cfg.merge_from_dict(dict(model=VARIANT_MODEL[variant]))
+    data = data_settings(task, args)
+    for loader, split in ((cfg.train_dataloader, data['train']),
+                          (cfg.val_dataloader, data['val'])):
+        loader.dataset.update(data_root=data['root'] + '/', ann_file=split)
+        if data['prefix']:
+            loader.dataset.data_prefix = dict(data['prefix'])
         # Loading in the main process keeps every run exactly reproducible
         # (MetaFusionTrainLoop reseeds per iteration).
         loader.update(num_workers=0, persistent_workers=False)
+    if budget['size']:
+        set_task_size(cfg, budget['size'])
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator = [metric, dict(type='tdfusion_mm.FusionMetric',
-                                      metrics=list(FUSION_METRICS))]
+    if data['metric']:
+        cfg.val_evaluator = [data['metric'],
+                             dict(type='tdfusion_mm.FusionMetric',
+                                  metrics=list(FUSION_METRICS))]
     cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg.update(max_epochs=epochs, val_interval=epochs,
-                         meta_steps=args.meta_steps
-                         if variant == 'learned' else 0)
-    cfg.default_hooks.checkpoint.update(interval=epochs, max_keep_ckpts=1)
+    learned = variant.startswith('learned')
+    epochs = dict(stage1_fixed=budget['warm_epochs'],
+                  learned_scratch=budget['warm_epochs'] + budget['epochs']
+                  ).get(variant, budget['epochs'])
+    cfg.train_cfg.update(
+        max_epochs=epochs, val_interval=epochs,
+        meta_steps=budget['meta_steps'] if learned else 0,
+        generator_movement=args.generator_movement if learned else None)
+    # Constant learning rates: the budgets are too short for step decay.
+    cfg.param_scheduler = None
+    if variant not in (WARM_RUN, 'learned_scratch'):
+        cfg.load_from = osp.abspath(warm_checkpoint(args, task))
+    cfg.default_hooks.checkpoint.update(interval=epochs, max_keep_ckpts=1,
+                                        by_epoch=True)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=25)
+    cfg.default_hooks.visualization = dict(
+        type=cfg.default_hooks.visualization.type)
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'run_config.py')
     cfg.dump(path)
     return path
+
+
+def warm_checkpoint(args, task: str) -> str:
+    return osp.join(run_dir(args, task, WARM_RUN, 0),
+                    f'epoch_{args.budget[task]["warm_epochs"]}.pth')
 
 
 # ------------------------------------------------------------------ running
@@ -189,6 +317,8 @@ def launch(task, variant, seed, args, threads):
     log = open(osp.join(work_dir, 'study_stdout.log'), 'w')
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
+    if args.device == 'cpu':
+        env['CUDA_VISIBLE_DEVICES'] = ''
     proc = subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'), cfg_path,
          '--work-dir', work_dir], stdout=log, stderr=subprocess.STDOUT,
@@ -196,20 +326,16 @@ def launch(task, variant, seed, args, threads):
     return proc, log, time.time()
 
 
-def run_all(args) -> None:
-    # Longest runs first, so that the pool drains evenly.
-    order = ('learned', 'fixed', 'infrared', 'visible')
-    queue = [(t, v, s) for v in order if v in args.variants
-             for t in args.tasks for s in args.seeds
-             if not final_metrics(osp.join(args.work_dir, t, f'{v}_seed{s}'))]
+def run_queue(queue, args) -> None:
+    """Run the (task, variant, seed) jobs, ``args.jobs`` at a time."""
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    running = []
+    running, failed = [], []
     while queue or running:
         while queue and len(running) < args.jobs:
             job = queue.pop(0)
             running.append((job, *launch(*job, args, threads)))
             print(f'started {job}', flush=True)
-        time.sleep(5)
+        time.sleep(2)
         for item in list(running):
             job, proc, log, start = item
             if proc.poll() is None:
@@ -218,86 +344,161 @@ def run_all(args) -> None:
             log.close()
             print(f'finished {job}: exit {proc.returncode}, '
                   f'{time.time() - start:.0f} s', flush=True)
+            if proc.returncode:
+                failed.append(job)
+    if failed:
+        raise RuntimeError(f'runs failed: {failed}; see study_stdout.log in '
+                           'their work dirs')
 
 
-# ------------------------------------------------------------------ report
-def collect(args):
-    table = {}
-    for task in args.tasks:
-        for variant in VARIANTS:
-            for seed in args.seeds:
-                work_dir = osp.join(args.work_dir, task,
-                                    f'{variant}_seed{seed}')
-                metrics = final_metrics(work_dir)
-                if metrics:
-                    table[task, variant, seed] = metrics
-    return table
+def run_all(args) -> None:
+    """Stage 1 of every task, then the variants (longest first)."""
+    def todo(task, variant, seed):
+        work_dir = run_dir(args, task, variant, seed)
+        return not final_metrics(work_dir)
+
+    run_queue([(t, WARM_RUN, 0) for t in args.tasks if todo(t, WARM_RUN, 0)],
+              args)
+    order = ('learned_scratch', 'learned', 'fixed', 'infrared', 'visible')
+    run_queue([(t, v, s) for v in order if v in args.variants
+               for t in args.tasks for s in args.seeds if todo(t, v, s)],
+              args)
 
 
-def fmt_seeds(values, digits=3):
-    """``mean (seed0 / seed1 ...)``."""
-    if not values:
-        return 'n/a'
-    text = ' / '.join(f'{v:.{digits}f}' for v in values)
-    if len(values) > 1:
-        text = f'{statistics.mean(values):.{digits}f} ({text})'
-    return text
-
-
-def fmt_spread(values, digits=3):
-    """``mean ± half the range`` over seeds."""
-    if not values:
-        return 'n/a'
-    mean = statistics.mean(values)
-    if len(values) == 1:
-        return f'{mean:.{digits}f}'
-    return f'{mean:.{digits}f} ± {(max(values) - min(values)) / 2:.{digits}f}'
-
-
-def panel(task: str, args, out_jpg: str) -> bool:
-    """IR | visible | fixed | learned | w_ir for held-out pairs (seed 0)."""
-    import cv2
-    import numpy as np
-    import torch
+# ------------------------------------------------------------------ G
+def load_run_model(work_dir: str, device: str):
+    """The run's config and trained model (last checkpoint), in eval mode."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from tdfusion_mm.registry import MODELS
-    from tdfusion_mm.utils import register_all_modules
     from tdfusion_mm.utils.checkpoint import load_checkpoint_file
-    from tdfusion_mm.visualization import fusion_panel
-    register_all_modules(init_default_scope=False)
+    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
+                   key=lambda p: int(p.rsplit('_', 1)[1][:-4]))
+    if not ckpts:
+        return None, None
+    cfg = Config.fromfile(osp.join(work_dir, 'run_config.py'))
     init_default_scope('tdfusion_mm')
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(load_checkpoint_file(ckpts[-1])['state_dict'])
+    return cfg, model.to(device).eval()
+
+
+def generator_weights(work_dir: str, device: str) -> dict:
+    """G's mean infrared weight on the held-out pairs, on the annotated
+    objects' pixels and on the rest (cached in ``g_weights.json``)."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from tdfusion_mm.registry import DATASETS
+    from tdfusion_mm.utils import object_mask
+    cache = osp.join(work_dir, 'g_weights.json')
+    if osp.exists(cache):
+        with open(cache) as f:
+            return json.load(f)
+    cfg, model = load_run_model(work_dir, device)
+    if model is None:
+        return {}
+    dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    sums = dict(objects=[0.0, 0], background=[0.0, 0])
+    with torch.no_grad():
+        for i in range(len(dataset)):
+            data = model.data_preprocessor(pseudo_collate([dataset[i]]),
+                                           False)
+            inputs = data['inputs']
+            w_ir = model.loss_weights(inputs['ir'], inputs['vis'])[:, :1]
+            mask = object_mask(data['data_samples'], w_ir.shape[-2:],
+                               boxes_scaled=False).to(w_ir.device)
+            for key, part in (('objects', mask), ('background', ~mask)):
+                sums[key][0] += w_ir[part].sum().item()
+                sums[key][1] += int(part.sum())
+    result = {f'w_ir_{k}': s / n for k, (s, n) in sums.items() if n}
+    with open(cache, 'w') as f:
+        json.dump(result, f)
+    return result
+
+
+# ------------------------------------------------------------------ report
+def collect(args) -> dict:
+    table = {}
+    for task in args.tasks:
+        for variant in VARIANTS:
+            for seed in args.seeds:
+                work_dir = run_dir(args, task, variant, seed)
+                metrics = final_metrics(work_dir)
+                if not metrics:
+                    continue
+                if variant.startswith('learned'):
+                    metrics.update(generator_weights(work_dir, args.device))
+                table[task, variant, seed] = metrics
+        warm = final_metrics(run_dir(args, task, WARM_RUN, 0))
+        if warm:
+            table[task, WARM_RUN, 0] = warm
+    return table
+
+
+def task_score(task: str, metrics: dict) -> float:
+    """mIoU in %, or mAP@0.5 in % (mmdet reports a fraction)."""
+    key = TASKS[task]['score_key']
+    return 100 * metrics[key] if key == 'pascal_voc/mAP' else metrics[key]
+
+
+def mean_std(values, digits=2) -> str:
+    """``mean ± std (v1 / v2 / ...)``; std is the sample standard
+    deviation."""
+    if not values:
+        return 'n/a'
+    each = ' / '.join(f'{v:.{digits}f}' for v in values)
+    if len(values) == 1:
+        return each
+    return (f'{statistics.mean(values):.{digits}f} ± '
+            f'{statistics.stdev(values):.{digits}f} ({each})')
+
+
+def paired_difference(task, table, seeds) -> str:
+    """learned - fixed per seed, its mean and how many seeds are > 0."""
+    diffs = [task_score(task, table[task, 'learned', s]) -
+             task_score(task, table[task, 'fixed', s]) for s in seeds
+             if (task, 'learned', s) in table and (task, 'fixed', s) in table]
+    if not diffs:
+        return 'n/a'
+    each = ', '.join(f'{d:+.2f}' for d in diffs)
+    positive = sum(d > 0 for d in diffs)
+    return (f'{statistics.mean(diffs):+.2f} (per seed: {each}; learned '
+            f'better in {positive} of {len(diffs)})')
+
+
+def panel(task: str, args, out_jpg: str) -> bool:
+    """IR | visible | fixed | learned | w_ir of held-out pairs (first
+    seed)."""
+    import cv2
+    import numpy as np
+    import torch
+
+    from tdfusion_mm.registry import DATASETS
+    from tdfusion_mm.visualization import fusion_panel
     seed = args.seeds[0]
     models = {}
     for variant in ('fixed', 'learned'):
-        work_dir = osp.join(args.work_dir, task, f'{variant}_seed{seed}')
-        ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))
-        if not ckpts:
+        cfg, model = load_run_model(run_dir(args, task, variant, seed),
+                                    args.device)
+        if model is None:
             return False
-        cfg = Config.fromfile(osp.join(work_dir, 'run_config.py'))
-        model = MODELS.build(cfg.model)
-        model.load_state_dict(load_checkpoint_file(ckpts[-1])['state_dict'])
-        models[variant] = model.eval()
-        val_split = cfg.val_dataloader.dataset.ann_file
-    with open(val_split) as f:
-        ids = [line.strip() for line in f if line.strip()]
-    root = args.roots[task]
-    if task == 'seg':
-        paths = [(osp.join(root, 'train', 'ir', i + '.png'),
-                  osp.join(root, 'train', 'vi', i + '.png')) for i in ids]
-    else:
-        paths = [(osp.join(root, 'infrared', 'train', i + '.jpg'),
-                  osp.join(root, 'visible', 'train', i + '.jpg')) for i in ids]
+        models[variant] = model
+    dataset = DATASETS.build(cfg.val_dataloader.dataset)
     rows = []
-    for ir_path, vis_path in paths[:args.panel_pairs]:
-        ir = cv2.imread(ir_path, cv2.IMREAD_GRAYSCALE)
-        vis = cv2.imread(vis_path, cv2.IMREAD_COLOR)
-        if task == 'det':  # 1280x1024: halve for the picture
-            ir = cv2.resize(ir, (640, 512), interpolation=cv2.INTER_AREA)
-            vis = cv2.resize(vis, (640, 512), interpolation=cv2.INTER_AREA)
-        ir_t = torch.from_numpy(ir)[None, None].float() / 255
-        vis_t = torch.from_numpy(vis).permute(2, 0, 1)[None].float() / 255
+    for i in range(min(args.panel_pairs, len(dataset))):
+        info = dataset.get_data_info(i)
+        ir = cv2.imread(info['ir_path'], cv2.IMREAD_GRAYSCALE)
+        vis = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
+        scale = min(1.0, 640 / ir.shape[1])
+        if scale < 1:
+            ir, vis = (cv2.resize(x, None, fx=scale, fy=scale,
+                                  interpolation=cv2.INTER_AREA)
+                       for x in (ir, vis))
+        ir_t = torch.from_numpy(ir)[None, None].float().to(args.device) / 255
+        vis_t = (torch.from_numpy(vis).permute(2, 0, 1)[None].float()
+                 .to(args.device) / 255)
         with torch.no_grad():
             fused = {f'{v} loss': models[v].fuse(ir_t, vis_t)['image'][0]
                      for v in ('fixed', 'learned')}
@@ -306,79 +507,117 @@ def panel(task: str, args, out_jpg: str) -> bool:
     image = np.concatenate(rows, axis=0)
     scale = 1600 / image.shape[1]
     image = cv2.resize(image, None, fx=scale, fy=scale,
-                       interpolation=cv2.INTER_AREA)
+                       interpolation=cv2.INTER_AREA if scale < 1 else
+                       cv2.INTER_NEAREST)
     os.makedirs(osp.dirname(out_jpg), exist_ok=True)
-    cv2.imwrite(out_jpg, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not cv2.imwrite(out_jpg, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                       [cv2.IMWRITE_JPEG_QUALITY, 85]):
+        raise OSError(f'cannot write {out_jpg}')
     return True
+
+
+def minutes(rows) -> str:
+    return ' / '.join(f'{r["seconds"] / 60:.1f}' for r in rows) or 'n/a'
+
+
+def task_section(task: str, table: dict, args, out_dir: str) -> list:
+    spec, budget = TASKS[task], args.budget[task]
+    size = budget['size']
+    size_text = (f'task size {size[0]}x{size[1]} (w x h)' if size else
+                 "the config's task size")
+    warm = table.get((task, WARM_RUN, 0))
+    lines = [
+        f'## {spec["title"]}', '',
+        f'Budget: stage 1 (fixed loss, seed 0) {budget["warm_epochs"]} '
+        f'epochs'
+        + (f' ({warm["seconds"] / 60:.1f} min, {spec["score"]} '
+           f'{task_score(task, warm):.2f})' if warm else '') +
+        f'; then {budget["epochs"]} epochs per variant; the learned '
+        f'variants add {budget["meta_steps"]} meta pairs per epoch with '
+        f'generator_movement {args.generator_movement}; {size_text}; '
+        f'seeds {", ".join(map(str, args.seeds))}.', '',
+        f'| variant | {spec["score"]} (mean ± std, per seed) | '
+        'G w_ir on objects | G w_ir on background | minutes per run |',
+        '|---|---|---|---|---|']
+    for variant in VARIANTS:
+        rows = [table[task, variant, s] for s in args.seeds
+                if (task, variant, s) in table]
+        cells = [mean_std([task_score(task, r) for r in rows])]
+        for key in ('w_ir_objects', 'w_ir_background'):
+            values = [r[key] for r in rows if key in r]
+            cells.append(mean_std(values, 3) if values else '-')
+        cells.append(minutes(rows))
+        lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
+    lines += ['', 'Paired difference learned - fixed '
+              f'({spec["score"]}): {paired_difference(task, table, args.seeds)}.',
+              '', 'Fusion metrics of what T saw (mean over seeds; for '
+              'visible/infrared, that image itself):', '',
+              '| variant | ' + ' | '.join(FUSION_METRICS) + ' |',
+              '|---' * (len(FUSION_METRICS) + 1) + '|']
+    for variant in VARIANTS:
+        rows = [table[task, variant, s] for s in args.seeds
+                if (task, variant, s) in table]
+        if rows:
+            lines.append(f'| {variant} | ' + ' | '.join(
+                f'{statistics.mean(r[f"fusion/{m}"] for r in rows):.3f}'
+                for m in FUSION_METRICS) + ' |')
+    jpg = osp.join(out_dir, 'results', f'{task}_panel.jpg')
+    if panel(task, args, jpg):
+        lines += ['', f'![{task} panel]({osp.relpath(jpg, out_dir)})', '',
+                  f'Held-out pairs, seed {args.seeds[0]}: IR | visible | '
+                  'fixed-loss fusion | learned-loss fusion | G\'s infrared '
+                  'weight w_ir (blue 0, red 1).']
+    return lines + ['']
+
+
+def reproduce_command(args) -> str:
+    budget = args.budget
+    parts = ['python tools/analysis_tools/fusion_loss_study.py',
+             f'--tasks {" ".join(args.tasks)}',
+             f'--seeds {" ".join(map(str, args.seeds))}']
+    for flag, key in (('--warm-epochs', 'warm_epochs'), ('--epochs', 'epochs'),
+                      ('--meta-steps', 'meta_steps')):
+        parts.append(flag + ' ' + ' '.join(
+            f'{t}={budget[t][key]}' for t in args.tasks))
+    sizes = [f'{t}={budget[t]["size"][0]}x{budget[t]["size"][1]}'
+             for t in args.tasks if budget[t]['size']]
+    if sizes:
+        parts.append('--size ' + ' '.join(sizes))
+    parts.append(f'--generator-movement {args.generator_movement}')
+    if 'seg' in args.tasks:
+        parts.append('--msrs <MSRS root>')
+    if 'det' in args.tasks:
+        parts.append('--llvip <LLVIP root>')
+    return ' \\\n    '.join(parts)
 
 
 def write_report(args) -> None:
     table = collect(args)
     out_dir = osp.dirname(osp.abspath(args.out))
     lines = [
-        '# Learned vs fixed fusion loss on real data',
-        '',
+        '# Learned vs fixed fusion loss', '',
         'Made by `tools/analysis_tools/fusion_loss_study.py` (command at the '
-        'end). Every task network is trained **from scratch** at the budget '
-        'below, on a 2-core CPU. Scores are on held-out pairs; the fusion '
-        'metrics are of the image the task network saw, at the task size '
-        '(for the single-modality baselines: that modality itself), as '
-        'mean ± half the range over seeds. Task scores and minutes: mean '
-        '(each seed). Minutes are wall time, with other runs sharing the '
-        'two cores.',
-        '',
-    ]
-    budgets = dict(seg=args.seg_epochs, det=args.det_epochs)
+        'end; its docstring describes the design). All variants of a task '
+        'continue from one stage-1 checkpoint (F and T trained on the fixed '
+        'loss), except `learned_scratch`, the paper\'s from-scratch setting. '
+        'Scores are on held-out pairs, in %. Minutes are the wall time of '
+        'each run (seed order), on the machine and load of the day.', '']
     for task in args.tasks:
-        spec = TASKS[task]
-        lines += [f'## {spec["title"]}', '',
-                  f'Budget: {budgets[task]} epochs of one pass over the '
-                  f'training split (batch 1, doubled by the IR/visible swap '
-                  f'for the fused variants); the learned loss adds '
-                  f'{args.meta_steps} meta pairs per epoch. Seeds: '
-                  f'{", ".join(map(str, args.seeds))}.', '',
-                  f'| variant | {spec["score"]} | ' +
-                  ' | '.join(FUSION_METRICS) + ' | minutes per run |',
-                  '|---' * (len(FUSION_METRICS) + 3) + '|']
-        for variant in VARIANTS:
-            rows = [table[task, variant, s] for s in args.seeds
-                    if (task, variant, s) in table]
-            score = [100 * r[spec['score_key']]
-                     if spec['score_key'] == 'pascal_voc/mAP'
-                     else r[spec['score_key']] for r in rows]
-            cells = [fmt_seeds(score, 2)]
-            cells += [fmt_spread([r[f'fusion/{m}'] for r in rows], 3)
-                      for m in FUSION_METRICS]
-            cells.append(fmt_seeds([r['seconds'] / 60 for r in rows], 1))
-            lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
-        jpg = osp.join(out_dir, 'results', f'{task}_panel.jpg')
-        if panel(task, args, jpg):
-            lines += ['', f'![{task} panel]({osp.relpath(jpg, out_dir)})', '',
-                      'Held-out pairs, seed '
-                      f'{args.seeds[0]}: IR | visible | fixed-loss fusion | '
-                      'learned-loss fusion | G\'s infrared weight w_ir '
-                      '(blue 0, red 1).']
-        lines.append('')
+        lines += task_section(task, table, args, out_dir)
     if args.notes:
         with open(args.notes) as f:
             lines += [f.read().strip(), '']
-    lines += ['## Reproduce', '', '```',
-              'python tools/analysis_tools/fusion_loss_study.py '
-              f'--tasks {" ".join(args.tasks)} '
-              f'--seeds {" ".join(map(str, args.seeds))} '
-              f'--seg-epochs {args.seg_epochs} --det-epochs {args.det_epochs} '
-              f'--meta-steps {args.meta_steps} --jobs {args.jobs} '
-              '--msrs <MSRS root> --llvip <LLVIP root>', '```', '']
+    lines += ['## Reproduce', '', '```', reproduce_command(args), '```', '']
     os.makedirs(out_dir, exist_ok=True)
     with open(args.out, 'w') as f:
         f.write('\n'.join(lines))
     print(f'report written to {args.out}')
 
 
-def main():
-    args = parse_args()
-    sys.path.insert(0, REPO)
+def main(argv=None):
+    args = parse_args(argv)
+    from tdfusion_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
     if not args.report_only:
         run_all(args)
     write_report(args)

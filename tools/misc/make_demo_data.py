@@ -4,28 +4,38 @@ Example::
 
     python tools/misc/make_demo_data.py --out data/demo
 
-Reruns with the same parameters reuse the existing files.
+The defaults (``DEMO_DATA``) make the data of the demo configs
+(``configs/tdfusion_yolo_demo.py``: People and Car; boxes with a side under
+8 pixels are marked difficult, which VOC metrics ignore). Reruns with the
+same parameters reuse the existing files.
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from tdfusion_mm.datasets.demo_scenes import (M3FD_CLASSES,
+                                              generate_demo_dataset)
 
-from tdfusion_mm.datasets.demo_scenes import generate_demo_dataset  # noqa
+DEMO_DATA = dict(num_train=160, num_test=40, height=96, width=128, seed=0,
+                 classes=('People', 'Car'), difficult_below=8)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Write the synthetic demo dataset')
     parser.add_argument('--out', default='data/demo', help='output folder')
-    parser.add_argument('--num-train', type=int, default=24)
-    parser.add_argument('--num-test', type=int, default=8)
-    parser.add_argument('--height', type=int, default=96)
-    parser.add_argument('--width', type=int, default=128)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--num-train', type=int,
+                        default=DEMO_DATA['num_train'])
+    parser.add_argument('--num-test', type=int, default=DEMO_DATA['num_test'])
+    parser.add_argument('--height', type=int, default=DEMO_DATA['height'])
+    parser.add_argument('--width', type=int, default=DEMO_DATA['width'])
+    parser.add_argument('--seed', type=int, default=DEMO_DATA['seed'])
+    parser.add_argument('--classes', nargs='+', choices=M3FD_CLASSES,
+                        default=list(DEMO_DATA['classes']),
+                        help='M3FD classes drawn and annotated')
+    parser.add_argument('--difficult-below', type=int,
+                        default=DEMO_DATA['difficult_below'],
+                        help='mark boxes with a shorter side below this '
+                        'many pixels as difficult')
     return parser.parse_args()
 
 
@@ -38,7 +48,9 @@ def main():
         num_test=args.num_test,
         height=args.height,
         width=args.width,
-        seed=args.seed)
+        seed=args.seed,
+        classes=args.classes,
+        difficult_below=args.difficult_below)
     action = 'wrote' if result['generated'] else 'reused'
     print(f'{action} {result["num_train"]} train + {result["num_test"]} '
           f'test scenes of {args.height}x{args.width} in '

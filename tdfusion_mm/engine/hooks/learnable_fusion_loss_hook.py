@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
                                       MetaFusionTrainLoop)
 from tdfusion_mm.registry import HOOKS
+from tdfusion_mm.utils.object_mask import object_mask
 
 
 @HOOKS.register_module()
@@ -22,9 +23,12 @@ class LearnableFusionLossHook(Hook):
     - After every iteration: logs the phase (1 = learning G, 0 = learning F
       and T) as ``phase``.
     - Every ``interval`` iterations and after each epoch: runs G on the
-      probe and logs ``probe_w_ir_mean``, ``probe_w_ir_std`` and
+      probe and logs ``probe_w_ir_mean``, ``probe_w_ir_std``,
       ``probe_ir_share`` (fraction of pixels where the infrared weight
-      exceeds the visible one), so that what G learns is visible in the logs
+      exceeds the visible one) and, where the probe has objects,
+      ``probe_w_ir_objects`` and ``probe_w_ir_background`` (mean w_ir on
+      the pixels of the annotated objects, see :func:`object_mask`, and on
+      the rest), so that what G learns, and where, is visible in the logs
       and comparable across iterations.
     - With every checkpoint: records the position inside the epoch where a
       resumed run starts, the phase it starts in, ``meta_steps`` and iterations per epoch under
@@ -43,6 +47,7 @@ class LearnableFusionLossHook(Hook):
                              f'1, got {interval}')
         self.interval = interval
         self._probe: Optional[dict] = None
+        self._probe_objects: Optional[torch.Tensor] = None
 
     @staticmethod
     def _model(runner):
@@ -68,7 +73,10 @@ class LearnableFusionLossHook(Hook):
         loader = runner.train_dataloader
         count = min(loader.batch_size or 1, len(loader.dataset))
         batch = pseudo_collate([loader.dataset[i] for i in range(count)])
-        self._probe = model.data_preprocessor(batch, False)['inputs']
+        data = model.data_preprocessor(batch, False)
+        self._probe = data['inputs']
+        self._probe_objects = object_mask(data['data_samples'],
+                                          self._probe['ir'].shape[-2:])
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
@@ -117,5 +125,9 @@ class LearnableFusionLossHook(Hook):
         stats = dict(probe_w_ir_mean=w_ir.mean().item(),
                      probe_w_ir_std=w_ir.std().item(),
                      probe_ir_share=(w_ir > w_vis).float().mean().item())
+        objects = self._probe_objects[:, 0].to(w_ir.device)
+        if objects.any() and not objects.all():
+            stats.update(probe_w_ir_objects=w_ir[objects].mean().item(),
+                         probe_w_ir_background=w_ir[~objects].mean().item())
         for key, value in stats.items():
             runner.message_hub.update_scalar(f'train/{key}', value)

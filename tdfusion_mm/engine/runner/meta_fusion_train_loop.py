@@ -1,6 +1,7 @@
 """The epoch loop of TDFusion: learn G on meta pairs, then learn F and T."""
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
+from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop, set_random_seed
 from torch.utils.data import DataLoader
 
@@ -41,6 +42,15 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             and T with G fixed. Defaults to 200.
         reseed_every_iter (bool): Seed the generators at every iteration from
             the run's seed and the iteration number. Defaults to True.
+        generator_movement (float, optional): G's step budget. G's update
+            (SGD on its max-normalised hypergradient) moves no weight of G
+            by more than its learning rate per meta pair, so ``lr x meta
+            pairs of the run`` bounds how far any weight can move. If set,
+            a fresh run sets G's learning rate to ``generator_movement /
+            (max_epochs * meta_steps)`` so that this bound is the same
+            whatever the schedule (a later decay of the rate, e.g. by
+            ``StepLR``, lowers it). The paper's is ``1e-4 x 40 x 200 = 0.8``.
+            None keeps the optimizer's own rate. Defaults to None.
         val_begin (int): First epoch to validate. Defaults to 1.
         val_interval (int): Validation interval in epochs. Defaults to 1.
         dynamic_intervals (list, optional): See ``EpochBasedTrainLoop``.
@@ -52,6 +62,7 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                  max_epochs: int,
                  meta_steps: int = 200,
                  reseed_every_iter: bool = True,
+                 generator_movement: Optional[float] = None,
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
@@ -69,6 +80,13 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                 'would repeat and drop samples: remove it from the config')
         self.meta_steps = int(meta_steps)
         self.reseed_every_iter = reseed_every_iter
+        if generator_movement is not None and not (
+                generator_movement > 0 and self.meta_steps > 0):
+            raise ValueError(
+                'train_cfg.generator_movement must be positive and needs '
+                f'meta_steps > 0, got {generator_movement} with meta_steps='
+                f'{self.meta_steps}')
+        self.generator_movement = generator_movement
         self._max_iters = self._max_epochs * self.iters_per_epoch
         self.phase = PHASE_FUSION_TASK
 
@@ -81,6 +99,45 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
     def position(self) -> int:
         """Iterations of the current epoch already run."""
         return self._iter - self._epoch * self.iters_per_epoch
+
+    @property
+    def generator_lr(self) -> Optional[float]:
+        """G's learning rate from ``generator_movement`` (None if unset)."""
+        if self.generator_movement is None:
+            return None
+        return self.generator_movement / (self._max_epochs * self.meta_steps)
+
+    def run(self):
+        """Train; a fresh run first sizes G's step to the budget."""
+        if self.generator_lr is not None and self._iter == 0:
+            self._set_generator_lr(self.generator_lr)
+        return super().run()
+
+    def _set_generator_lr(self, lr: float) -> None:
+        """Set G's learning rate, also as its schedulers' base value."""
+        optim_wrapper = self.runner.optim_wrapper
+        if 'loss_generator' not in optim_wrapper:
+            raise KeyError('train_cfg.generator_movement is set, but '
+                           'optim_wrapper has no `loss_generator`')
+        model = self.runner.model
+        model = getattr(model, 'module', model)
+        if not getattr(model, 'normalize_hypergrad', False):
+            raise ValueError('train_cfg.generator_movement bounds G\'s '
+                             'movement only with model.normalize_hypergrad='
+                             'True')
+        optimizer = optim_wrapper['loss_generator'].optimizer
+        for group in optimizer.param_groups:
+            group['lr'] = group['initial_lr'] = lr
+        schedulers = self.runner.param_schedulers
+        if isinstance(schedulers, dict):
+            for scheduler in schedulers.get('loss_generator', []):
+                if scheduler.param_name == 'lr':
+                    scheduler.base_values = [lr] * len(
+                        optimizer.param_groups)
+        print_log(f'G\'s learning rate set to {lr:.3g} = '
+                  f'generator_movement {self.generator_movement} / '
+                  f'({self._max_epochs} epochs x {self.meta_steps} meta '
+                  'pairs)', logger='current')
 
     def run_epoch(self) -> None:
         """Learn G on the meta pairs, then F and T on one pass."""

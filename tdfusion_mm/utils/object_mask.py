@@ -1,0 +1,45 @@
+"""Where the task's objects are, as a pixel mask of the task image."""
+import torch
+from torch import Tensor
+
+
+def object_mask(data_samples: list, shape: tuple,
+                boxes_scaled: bool = True) -> Tensor:
+    """Pixels covered by the task's annotated objects.
+
+    For detection samples: the pixels inside the ground-truth boxes; for
+    segmentation samples: the pixels whose label is a class other than 0
+    (the background / unlabelled class of MSRS and FMB) and other than the
+    ignore index 255.
+
+    Args:
+        data_samples (list): mmdet ``DetDataSample`` (``gt_instances``) or
+            mmseg ``SegDataSample`` (``gt_sem_seg``) of the batch.
+        shape (tuple): (H, W) of the task image the mask is for.
+        boxes_scaled (bool): Whether the boxes are already in the task
+            image's coordinates (training pipelines); if False (test
+            pipelines load boxes at the original size) they are scaled by
+            the sample's ``scale_factor``. Defaults to True.
+
+    Returns:
+        Tensor: (B, 1, H, W) bool.
+    """
+    height, width = shape
+    mask = torch.zeros(len(data_samples), 1, height, width, dtype=torch.bool)
+    for i, sample in enumerate(data_samples):
+        if 'gt_sem_seg' in sample:
+            label = sample.gt_sem_seg.data[0][:height, :width].cpu()
+            mask[i, 0, :label.shape[0], :label.shape[1]] = (
+                (label > 0) & (label != 255))
+        elif 'gt_instances' in sample:
+            boxes = sample.gt_instances.bboxes
+            boxes = getattr(boxes, 'tensor', boxes).detach().cpu().float()
+            if not boxes_scaled:
+                sx, sy = sample.metainfo.get('scale_factor', (1, 1))
+                boxes = boxes * boxes.new_tensor([sx, sy, sx, sy])
+            for x0, y0, x1, y1 in boxes.round().long().tolist():
+                mask[i, 0, max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = True
+        else:
+            raise KeyError('object_mask: a data sample has neither '
+                           '`gt_sem_seg` nor `gt_instances`')
+    return mask
