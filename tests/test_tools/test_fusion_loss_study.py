@@ -1,9 +1,10 @@
-"""The fusion-loss study's splits and run configs (no training here)."""
+"""The fusion-loss study's splits, budgets, run configs and statistics (no
+training here)."""
 import os
 import os.path as osp
 import sys
-from types import SimpleNamespace
 
+import pytest
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -31,32 +32,77 @@ def test_llvip_split_holds_out_every_fifth(tmp_path):
     assert len(ids[0]) == 10 and not set(ids[0]) & set(ids[1])
 
 
-def test_run_configs_set_data_budget_seed_and_metrics(tmp_path):
+def test_budgets_per_task_and_bad_values(tmp_path):
+    args = study.parse_args([
+        '--tasks', 'demo', '--work-dir', str(tmp_path), '--epochs', 'demo=3',
+        '--meta-steps', 'demo=7', '--size', 'seg=160x120'])
+    assert args.budget['demo']['epochs'] == 3
+    assert args.budget['demo']['meta_steps'] == 7
+    assert args.budget['seg']['size'] == (160, 120)
+    with pytest.raises(SystemExit):
+        study.parse_args(['--epochs', 'nosuchtask=3'])
+    with pytest.raises(SystemExit):  # a real-data task needs its root
+        study.parse_args(['--tasks', 'seg'])
+
+
+def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
     llvip = str(tmp_path / 'llvip')
     fake_llvip(llvip)
     msrs = str(tmp_path / 'msrs')
     os.makedirs(osp.join(msrs, 'splits'))
-    args = SimpleNamespace(
-        roots=dict(seg=msrs, det=llvip), seg_epochs=2, det_epochs=3,
-        meta_steps=7, work_dir=str(tmp_path / 'wd'))
+    args = study.parse_args([
+        '--tasks', 'seg', 'det', '--msrs', msrs, '--llvip', llvip,
+        '--work-dir', str(tmp_path / 'wd'), '--warm-epochs', 'seg=2', 'det=4',
+        '--epochs', 'seg=1', 'det=3', '--meta-steps', 'seg=7', 'det=5',
+        '--size', 'seg=64x48', 'det=96x64', '--generator-movement', '0.4'])
     for task, variant in (('seg', 'learned'), ('seg', 'visible'),
-                          ('det', 'fixed'), ('det', 'learned')):
+                          ('det', 'fixed'), ('det', 'learned_scratch'),
+                          ('det', study.WARM_RUN)):
         cfg = Config.fromfile(study.run_config(task, variant, 5, args))
-        epochs = 2 if task == 'seg' else 3
-        assert cfg.train_cfg.max_epochs == epochs
-        assert cfg.train_cfg.val_interval == epochs
-        assert cfg.train_cfg.meta_steps == (7 if variant == 'learned' else 0)
+        warm, epochs, meta = dict(seg=(2, 1, 7), det=(4, 3, 5))[task]
+        expected = dict(stage1_fixed=warm,
+                        learned_scratch=warm + epochs).get(variant, epochs)
+        assert cfg.train_cfg.max_epochs == expected
+        assert cfg.train_cfg.val_interval == expected
+        learned = variant.startswith('learned')
+        assert cfg.train_cfg.meta_steps == (meta if learned else 0)
+        assert cfg.train_cfg.generator_movement == (0.4 if learned else None)
         assert cfg.randomness.seed == 5
-        assert cfg.work_dir.endswith(osp.join(task, f'{variant}_seed5'))
+        # Every variant but the two from-scratch runs continues stage 1.
+        if variant in (study.WARM_RUN, 'learned_scratch'):
+            assert not cfg.load_from
+        else:
+            assert cfg.load_from == osp.abspath(
+                study.warm_checkpoint(args, task))
+            assert cfg.load_from.endswith(f'epoch_{warm}.pth')
         for loader in (cfg.train_dataloader, cfg.val_dataloader):
             assert loader.dataset.data_root.startswith(
                 msrs if task == 'seg' else llvip)
             assert loader.num_workers == 0
-        train_split = cfg.train_dataloader.dataset.ann_file
-        val_split = cfg.val_dataloader.dataset.ann_file
-        assert train_split != val_split
+        size = dict(seg=(64, 48), det=(96, 64))[task]
+        resizes = [t for step in cfg.train_dataloader.dataset.pipeline
+                   for t in step.get('transforms', [step])
+                   if t['type'].endswith('Resize')]
+        assert resizes and all(tuple(t['scale']) == size for t in resizes)
         if task == 'seg':
-            assert val_split.endswith('bench_val.txt')
+            assert tuple(cfg.model.task_model.cfg_options.data_preprocessor
+                         .size) == size[::-1]
+            assert cfg.val_dataloader.dataset.ann_file.endswith(
+                'bench_val.txt')
         assert cfg.val_evaluator[-1].type == 'tdfusion_mm.FusionMetric'
         assert cfg.model.get('task_input', 'fused') == (
             'visible' if variant == 'visible' else 'fused')
+        fixed = variant in ('fixed', study.WARM_RUN)
+        assert (cfg.model.loss_generator.type == 'FixedLossWeights') == fixed
+
+
+def test_paired_difference_counts_signs():
+    table = {('demo', 'learned', s): {'pascal_voc/mAP': v}
+             for s, v in enumerate((0.6, 0.5, 0.7))}
+    table.update({('demo', 'fixed', s): {'pascal_voc/mAP': v}
+                  for s, v in enumerate((0.5, 0.55, 0.6))})
+    text = study.paired_difference('demo', table, [0, 1, 2])
+    assert text.startswith('+5.00') and 'better in 2 of 3' in text
+    assert '+10.00, -5.00, +10.00' in text
+    assert study.mean_std([1.0, 2.0, 3.0]) == '2.00 ± 1.00 (1.00 / 2.00 / ' \
+        '3.00)'
