@@ -197,7 +197,9 @@ def main():
     init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
     splits = split_datasets(cfg, args.splits)
     if not splits:
-        raise KeyError(f'{args.config} has no dataloader of {args.splits}')
+        print(f'error: {args.config} has no dataloader of {args.splits}',
+              file=sys.stderr)
+        return 1
     total = 0
     for name, dataset_cfg in splits:
         if args.data_root:
