@@ -130,5 +130,6 @@ def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
               if line.startswith('error:')]
     assert len(errors) == 1 and str(ckpt) in errors[0] \
         and 'truncated' in errors[0], out.stderr[-2000:]
-    debug = run(args + work + options, TDFUSION_DEBUG='1')
-    assert debug.returncode != 0 and 'Traceback' in debug.stderr
+    if tool == 'test':
+        debug = run(args + work + options, TDFUSION_DEBUG='1')
+        assert debug.returncode != 0 and 'Traceback' in debug.stderr
