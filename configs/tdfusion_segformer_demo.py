@@ -10,7 +10,7 @@ fusion_crop = (64, 64)
 
 train_pipeline = [
     dict(type='LoadIrVisFromFile'),
-    dict(type='mmseg.LoadAnnotations'),
+    dict(type='LoadSegAnnotations'),
     dict(type='RandomFusionCrop', crop_size=fusion_crop),
     dict(type='PairedTransform', transforms=[
         dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
@@ -23,7 +23,7 @@ test_pipeline = [
     dict(type='PairedTransform', transforms=[
         dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
     ]),
-    dict(type='mmseg.LoadAnnotations'),
+    dict(type='LoadSegAnnotations'),
     dict(type='PackFusionSegInputs'),
 ]
 

@@ -4,6 +4,10 @@ Usage mirrors mmdet's ``tools/test.py``:
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
         [--show-dir DIR] [--cfg-options key=value ...] [--launcher pytorch]
+        [--debug]
+
+Errors in what the user gave (paths, images, checkpoints) print one line;
+``--debug`` (or ``TDFUSION_DEBUG=1``) shows the traceback.
 """
 import argparse
 import os
@@ -21,6 +25,7 @@ from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
                                tune_malloc)
 from tdfusion_mm.utils.dist import (close_distributed,  # noqa: E402
                                     init_cpu_distributed)
+from tdfusion_mm.utils.user_errors import run_tool  # noqa: E402
 
 
 def parse_args():
@@ -46,6 +51,9 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the traceback of errors in the given files too')
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -102,4 +110,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

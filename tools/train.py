@@ -4,7 +4,12 @@ Usage mirrors mmdet's ``tools/train.py``:
 
     python tools/train.py configs/tdfusion_yolo_m3fd.py \
         [--work-dir DIR] [--resume [CKPT]] [--amp] \
-        [--cfg-options key=value ...] [--launcher pytorch]
+        [--cfg-options key=value ...] [--launcher pytorch] [--debug]
+
+A work dir is locked while a run trains into it (``WORK_DIR/train.lock``):
+a second run into it is refused. Errors in what the user gave (paths,
+images, checkpoints) print one line; ``--debug`` (or ``TDFUSION_DEBUG=1``)
+shows the traceback.
 """
 import argparse
 import os
@@ -19,8 +24,11 @@ from mmengine.runner import Runner  # noqa: E402
 
 from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
                                tune_malloc)
+from tdfusion_mm.utils.checkpoint import find_resume_checkpoint  # noqa: E402
 from tdfusion_mm.utils.dist import (close_distributed,  # noqa: E402
                                     init_cpu_distributed)
+from tdfusion_mm.utils.user_errors import run_tool  # noqa: E402
+from tdfusion_mm.utils.work_dir_lock import WorkDirLock  # noqa: E402
 
 
 def parse_args():
@@ -42,6 +50,9 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the traceback of errors in the given files too')
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -84,10 +95,22 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    # Only the first process of a distributed run holds the lock.
+    lead = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0')) == '0'
+    lock = WorkDirLock(cfg.work_dir) if lead else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        if cfg.get('resume') and cfg.get('load_from') is None:
+            cfg.load_from = find_resume_checkpoint(cfg.work_dir)
+            cfg.resume = cfg.load_from is not None
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    finally:
+        if lock is not None:
+            lock.release()
     close_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -75,11 +75,12 @@ class M3FDDataset(BaseDetDataset):
             if key not in self.data_prefix:
                 raise KeyError(f'{type(self).__name__} needs data_prefix '
                                f'keys ir, vis and ann; got {self.data_prefix}')
-        self.cat2label = {
-            cat: i
-            for i, cat in enumerate(self._metainfo['classes'])
-        }
         return [self.parse_data_info(img_id) for img_id in self.load_ids()]
+
+    @property
+    def cat2label(self) -> dict:
+        """Class name -> label."""
+        return {cat: i for i, cat in enumerate(self._metainfo['classes'])}
 
     def load_ids(self) -> List[str]:
         """Read the image ids listed in ``ann_file``.
@@ -150,14 +151,15 @@ class M3FDDataset(BaseDetDataset):
     def _parse_instances(self, root: ET.Element, xml_path: str) -> List[dict]:
         """Parse the ``<object>`` elements of one annotation file."""
         instances = []
+        cat2label = self.cat2label
         for obj in root.findall('object'):
             name = (obj.findtext('name') or '').strip()
-            if name not in self.cat2label:
+            if name not in cat2label:
                 if self.skip_unknown_classes:
                     continue
                 raise ValueError(
                     f'{xml_path}: object name {name!r} is not one of the '
-                    f'classes {tuple(self.cat2label)}; pass '
+                    f'classes {tuple(cat2label)}; pass '
                     'skip_unknown_classes=True to drop such objects')
             try:
                 bbox = [
@@ -171,7 +173,7 @@ class M3FDDataset(BaseDetDataset):
             instances.append(
                 dict(
                     bbox=bbox,
-                    bbox_label=self.cat2label[name],
+                    bbox_label=cat2label[name],
                     ignore_flag=int(difficult != 0)))
         return instances
 

@@ -38,7 +38,9 @@ class MSRSDataset(BaseSegDataset):
     transforms and metrics see it as "the image"), ``ir_path``,
     ``seg_map_path`` (unless ``data_prefix`` has no ``seg_map_path``),
     ``label_map``, ``reduce_zero_label`` and ``seg_fields``, as mmseg's
-    :class:`BaseSegDataset` builds them.
+    :class:`BaseSegDataset` builds them, and ``num_classes`` and
+    ``ignore_index``, with which :class:`LoadSegAnnotations` checks the
+    label values.
 
     Args:
         img_suffix (str): File name suffix of both images. Defaults to
@@ -147,6 +149,8 @@ class MSRSDataset(BaseSegDataset):
                     f'The {kind} of id {img_id!r} does not exist: {path}')
             info[key] = path
         info.update(
+            num_classes=len(self.metainfo['classes']),
+            ignore_index=self.ignore_index,
             label_map=self.label_map,
             reduce_zero_label=self.reduce_zero_label,
             seg_fields=[])

@@ -1,5 +1,55 @@
-"""Loading checkpoints safely, with ``torch.load(weights_only=True)``."""
+"""Loading checkpoints safely, with errors that say what is wrong with the
+file, and finding the checkpoint to resume from."""
+import glob
+import os
+import os.path as osp
+import pickle
+import zipfile
+from typing import Optional
+
 import torch
+from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
+
+_ZIP_MAGIC = b'PK\x03\x04'
+_PICKLE_PROTO = b'\x80'
+
+
+class CheckpointError(RuntimeError):
+    """A file that is not a usable checkpoint (message names it)."""
+
+
+def diagnose_checkpoint(path: str, error: Exception) -> str:
+    """Why ``torch.load`` failed on ``path``: empty, truncated, not a
+    checkpoint, or holding pickled objects that weights-only loading
+    refuses."""
+    size = osp.getsize(path)
+    if size == 0:
+        return 'the file is empty (0 bytes): truncated or never written'
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head == _ZIP_MAGIC:
+        if not zipfile.is_zipfile(path):
+            return (f'the file is truncated ({size} bytes, its zip archive '
+                    'has no end): an interrupted write or copy')
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            return f'the file is corrupted ({err})'
+        if bad is not None:
+            return f'the file is corrupted (entry {bad} fails its CRC check)'
+    elif not head.startswith(_PICKLE_PROTO):
+        return ('not a PyTorch checkpoint (neither a zip archive nor a '
+                f'pickle; it starts with {head!r})')
+    if isinstance(error, pickle.UnpicklingError) and \
+            'Weights only' in str(error):
+        return ('it holds pickled Python objects that weights-only loading '
+                'refuses (a checkpoint saved without SafeCheckpointHook, or '
+                'not a trusted checkpoint); its code was not run')
+    if isinstance(error, (EOFError, pickle.UnpicklingError)):
+        return f'the file is truncated or corrupted ({error!r})'
+    return f'torch.load failed: {error!r}'
 
 
 def load_checkpoint_file(path: str, map_location='cpu') -> dict:
@@ -8,13 +58,83 @@ def load_checkpoint_file(path: str, map_location='cpu') -> dict:
     Our training configs save checkpoints through ``SafeCheckpointHook``, so
     they hold only tensors and plain containers; converted official
     checkpoints are plain state dicts.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        CheckpointError: If it is empty, truncated, not a checkpoint, or
+            holds objects that weights-only loading refuses.
     """
+    path = osp.expanduser(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'checkpoint not found: {path}') from None
     except Exception as err:
-        raise RuntimeError(
-            f'cannot load checkpoint {path} with weights_only=True (a '
-            'checkpoint saved without SafeCheckpointHook holds pickled '
-            f'objects): {err}') from err
+        raise CheckpointError(
+            f'cannot load checkpoint {path}: '
+            f'{diagnose_checkpoint(path, err)}') from err
+
+
+def load_from_local(filename: str, map_location=None) -> dict:
+    """mmengine's loader of local files (resume, ``load_from``,
+    ``tools/test.py``), replaced by :func:`load_checkpoint_file`: mmengine's
+    calls ``torch.load`` without naming the file in its errors."""
+    return load_checkpoint_file(filename, map_location)
+
+
+CheckpointLoader.register_scheme(
+    prefixes='', loader=load_from_local, force=True)
+
+
+def checkpoint_is_valid(path: str) -> bool:
+    """Whether ``path`` loads as a checkpoint with a ``state_dict``."""
+    try:
+        return 'state_dict' in load_checkpoint_file(path)
+    except (OSError, CheckpointError):
+        return False
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` (without a path) continues from.
+
+    mmengine reads it from ``work_dir/last_checkpoint``. When that file is
+    empty (mmengine writes it non-atomically), names a file that is gone,
+    or names a file that does not load, fall back to the newest loadable
+    ``epoch_*.pth``/``iter_*.pth`` of ``work_dir`` and say so.
+
+    Returns:
+        str | None: A loadable checkpoint, or None if there is none (the run
+        starts from scratch).
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    named = None
+    if osp.isfile(record):
+        with open(record) as f:
+            named = f.read().strip()
+        if named and checkpoint_is_valid(named):
+            return named
+        problem = (f'names {named}, which is missing or does not load'
+                   if named else 'is empty')
+    elif not osp.isdir(work_dir):
+        return None
+    else:
+        problem = 'does not exist'
+    candidates = [
+        p for pattern in ('epoch_*.pth', 'iter_*.pth')
+        for p in glob.glob(osp.join(work_dir, pattern))
+        if osp.abspath(p) != osp.abspath(named or '')
+    ]
+    candidates.sort(key=lambda p: (os.stat(p).st_mtime, p), reverse=True)
+    for path in candidates:
+        if checkpoint_is_valid(path):
+            print_log(f'{record} {problem}: resuming from the newest valid '
+                      f'checkpoint of the work dir, {path}', logger='current',
+                      level=30)
+            return path
+        print_log(f'Skipping {path}: it does not load as a checkpoint',
+                  logger='current', level=30)
+    if named or candidates:
+        print_log(f'{record} {problem} and no checkpoint of {work_dir} loads:'
+                  ' training starts from scratch', logger='current',
+                  level=30)
+    return None

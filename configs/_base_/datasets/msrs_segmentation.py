@@ -10,7 +10,7 @@ fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
 
 train_pipeline = [
     dict(type='LoadIrVisFromFile'),
-    dict(type='mmseg.LoadAnnotations'),
+    dict(type='LoadSegAnnotations'),
     dict(type='RandomFusionCrop', crop_size=fusion_crop),
     # Geometric transforms: the same on the infrared image, the visible image
     # and the label map. The paper resizes the whole pair to the task size.
@@ -28,7 +28,7 @@ test_pipeline = [
         dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
     ]),
     # Loaded after the resize: the mIoU is computed at the original size.
-    dict(type='mmseg.LoadAnnotations'),
+    dict(type='LoadSegAnnotations'),
     dict(type='PackFusionSegInputs'),
 ]
 

@@ -1,10 +1,10 @@
 """Transforms of infrared-visible pairs."""
 from .formatting import PackFusionDetInputs, PackFusionSegInputs
 from .fusion_crop import RandomFusionCrop
-from .loading import LoadIrVisFromFile
+from .loading import LoadIrVisFromFile, LoadSegAnnotations
 from .paired_transform import PairedTransform
 
 __all__ = [
-    'LoadIrVisFromFile', 'PairedTransform', 'RandomFusionCrop',
+    'LoadIrVisFromFile', 'LoadSegAnnotations', 'PairedTransform', 'RandomFusionCrop',
     'PackFusionDetInputs', 'PackFusionSegInputs'
 ]

@@ -1,4 +1,4 @@
-"""Load an aligned infrared-visible pair."""
+"""Load an aligned infrared-visible pair, and checked label maps."""
 from typing import Optional
 
 import cv2
@@ -6,13 +6,25 @@ import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.fileio import get
+from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
 
 from tdfusion_mm.registry import TRANSFORMS
+from tdfusion_mm.utils.user_errors import InvalidInputFileError
 
 _JPEG_START = b'\xff\xd8'
 _JPEG_END = b'\xff\xd9'
 _PNG_START = b'\x89PNG\r\n\x1a\n'
 _PNG_END = b'IEND\xaeB`\x82'
+
+
+def check_complete(content: bytes, path: str, kind: str) -> None:
+    """Raise an error naming ``path`` if a JPEG or PNG lacks its end marker
+    (decoders fill a truncated image with grey and only warn)."""
+    if (content.startswith(_JPEG_START)
+            and not content.rstrip(b'\0').endswith(_JPEG_END)) or (
+                content.startswith(_PNG_START)
+                and not content.rstrip(b'\0').endswith(_PNG_END)):
+        raise OSError(f'The {kind} file is truncated: {path}')
 
 
 @TRANSFORMS.register_module()
@@ -67,11 +79,7 @@ class LoadIrVisFromFile(BaseTransform):
     def _read(self, path: str, flag: str, kind: str) -> np.ndarray:
         """Decode one image file; raise an error naming it if unreadable."""
         content = get(path, backend_args=self.backend_args)
-        if (content.startswith(_JPEG_START)
-                and not content.rstrip(b'\0').endswith(_JPEG_END)) or (
-                    content.startswith(_PNG_START)
-                    and not content.rstrip(b'\0').endswith(_PNG_END)):
-            raise OSError(f'The {kind} image file is truncated: {path}')
+        check_complete(content, path, f'{kind} image')
         try:
             img = mmcv.imfrombytes(content, flag=flag, backend='cv2')
         except cv2.error as e:
@@ -118,3 +126,67 @@ class LoadIrVisFromFile(BaseTransform):
                 f'vis_color_type={self.vis_color_type!r}, '
                 f'resize_ir_to_vis={self.resize_ir_to_vis}, '
                 f'backend_args={self.backend_args})')
+
+
+@TRANSFORMS.register_module()
+class LoadSegAnnotations(MMSegLoadAnnotations):
+    """mmseg's ``LoadAnnotations`` that refuses label values outside the
+    classes.
+
+    After loading (and ``label_map``/``reduce_zero_label``), every value of
+    ``gt_seg_map`` must be a class (0 to ``num_classes - 1``) or the ignore
+    index; otherwise an error names the label file and the values. Without
+    the check such a value fails only when its sample is drawn, inside the
+    loss (``Target 50 is out of bounds``), without a file name.
+
+    Required Keys (besides those of mmseg's ``LoadAnnotations``):
+
+    - num_classes, ignore_index (our segmentation datasets add them), unless
+      given as arguments.
+
+    Args:
+        num_classes (int, optional): Number of classes. Defaults to the
+            data info's ``num_classes``.
+        ignore_index (int, optional): The label value that is ignored.
+            Defaults to the data info's ``ignore_index``.
+        **kwargs: Arguments of mmseg's ``LoadAnnotations``.
+    """
+
+    def __init__(self,
+                 num_classes: Optional[int] = None,
+                 ignore_index: Optional[int] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def _load_seg_map(self, results: dict) -> None:
+        check_complete(
+            get(results['seg_map_path'], backend_args=self.backend_args),
+            results['seg_map_path'], 'label map')
+        super()._load_seg_map(results)
+        num_classes = self.num_classes if self.num_classes is not None \
+            else results.get('num_classes')
+        ignore_index = self.ignore_index if self.ignore_index is not None \
+            else results.get('ignore_index')
+        if num_classes is None or ignore_index is None:
+            raise KeyError(
+                'LoadSegAnnotations needs num_classes and ignore_index, as '
+                'arguments or in the data info (our segmentation datasets '
+                'add them)')
+        check_label_values(results['gt_seg_map'], num_classes, ignore_index,
+                           results['seg_map_path'])
+
+
+def check_label_values(label: np.ndarray, num_classes: int,
+                       ignore_index: int, path: str) -> None:
+    """Raise an error naming ``path`` if ``label`` holds a value that is
+    neither a class nor ``ignore_index``."""
+    bad = (label >= num_classes) | (label < 0)
+    bad &= label != ignore_index
+    if bad.any():
+        values = np.unique(label[bad])
+        raise InvalidInputFileError(
+            f'The label map {path} holds value(s) {values[:10].tolist()} '
+            f'({int(bad.sum())} pixels) outside the {num_classes} classes '
+            f'(0-{num_classes - 1}) and the ignore index {ignore_index}')

@@ -213,13 +213,28 @@ class TDFusion(BaseModel):
 
     def task_losses(self, fused: Tensor, colour: Tensor,
                     data_samples: list) -> Dict[str, Tensor]:
-        """T's loss dict on fused images (T's data preprocessor applied)."""
+        """T's loss dict on fused images (T's data preprocessor applied).
+
+        Non-finite fused images never reach T (a detector's assigner fails
+        on them before any loss exists): the loss is then NaN, which the
+        non-finite guard counts as a skipped update of whatever it would
+        have trained (T, or G through the meta step)."""
+        if not torch.isfinite(fused).all():
+            return self.nonfinite_fusion_loss(fused)
         task = unwrap(self.task_model)
         data = task.data_preprocessor(
             dict(inputs=self.task_image(fused, colour),
                  data_samples=data_samples), True)
         return self.task_model(data['inputs'], data['data_samples'],
                                mode='loss')
+
+    @staticmethod
+    def nonfinite_fusion_loss(fused: Tensor) -> Dict[str, Tensor]:
+        """A NaN task loss standing for T's on a non-finite fused batch
+        (connected to ``fused``'s graph, so that the meta step runs on)."""
+        print_log('TDFusion: non-finite fused image, the task network is '
+                  'not run on this batch', logger='current', level=30)
+        return dict(loss=fused.sum() * float('nan'))
 
     # ----------------------------------------------------- batch handling
     def prepare(self, data: dict) -> FusionBatch:

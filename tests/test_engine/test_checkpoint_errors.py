@@ -1,0 +1,135 @@
+"""Broken checkpoints are reported with their name and what is wrong;
+``--resume`` falls back from a bad ``last_checkpoint``; temporary files of
+killed writes are removed (issue 16, point 3)."""
+import io
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from tdfusion_mm.utils.checkpoint import (CheckpointError,
+                                          find_resume_checkpoint,
+                                          load_checkpoint_file)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class NotATensor:
+    pass
+
+
+def save(path, step=1):
+    torch.save(dict(meta=dict(iter=step), state_dict=dict(
+        w=torch.full((64, ), float(step)))), str(path))
+    return str(path)
+
+
+def broken_files(folder):
+    """Files that are not usable checkpoints, and the cause to report."""
+    good = save(folder / 'good.pth')
+    data = open(good, 'rb').read()
+    pickled = io.BytesIO()
+    torch.save(dict(state_dict=NotATensor()), pickled)
+    cases = dict(empty=(b'', 'empty'),
+                 truncated=(data[:len(data) // 2], 'truncated'),
+                 text=(b'hello, not a checkpoint\n', 'not a PyTorch'),
+                 image=(b'\x89PNG\r\n\x1a\n' + bytes(64), 'not a PyTorch'),
+                 pickled=(pickled.getvalue(), 'pickled Python objects'))
+    for name, (content, _) in cases.items():
+        (folder / f'{name}.pth').write_bytes(content)
+    return {str(folder / f'{name}.pth'): cause
+            for name, (_, cause) in cases.items()}
+
+
+def test_broken_checkpoints_are_named_with_their_cause(tmp_path):
+    for path, cause in broken_files(tmp_path).items():
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint_file(path)
+        assert path in str(info.value) and cause in str(info.value), (
+            path, str(info.value))
+        # mmengine's loader (resume, load_from, tools/test.py) too.
+        with pytest.raises(CheckpointError, match=cause):
+            _load_checkpoint(path, map_location='cpu')
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        _load_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_resume_falls_back_from_a_bad_last_checkpoint(tmp_path):
+    older = save(tmp_path / 'iter_1.pth', 1)
+    time.sleep(0.02)
+    newest = save(tmp_path / 'iter_2.pth', 2)
+    record = tmp_path / 'last_checkpoint'
+    record.write_text(newest)
+    assert find_resume_checkpoint(str(tmp_path)) == newest
+    record.write_text('')  # mmengine writes it non-atomically
+    assert find_resume_checkpoint(str(tmp_path)) == newest
+    record.write_text(str(tmp_path / 'iter_3.pth'))  # dangling
+    assert find_resume_checkpoint(str(tmp_path)) == newest
+    # A newest checkpoint that does not load is passed over.
+    time.sleep(0.02)
+    (tmp_path / 'iter_3.pth').write_bytes(b'')
+    assert find_resume_checkpoint(str(tmp_path)) == newest
+    os.remove(newest)
+    assert find_resume_checkpoint(str(tmp_path)) == older
+    os.remove(older)
+    assert find_resume_checkpoint(str(tmp_path)) is None
+    assert find_resume_checkpoint(str(tmp_path / 'nowhere')) is None
+
+
+def test_next_save_removes_temp_files_of_killed_writes(tmp_path):
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()
+    stale = tmp_path / f'iter_4.pth.tmp-{dead.pid}'
+    stale.write_bytes(b'')
+    live = tmp_path / f'iter_4.pth.tmp-{os.getppid()}'  # a running process
+    live.write_bytes(b'')
+    backend = get_file_backend(str(tmp_path),
+                               backend_args=dict(backend='atomic_local'))
+    backend.put(b'checkpoint', str(tmp_path / 'iter_5.pth'))
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['iter_5.pth', live.name])
+
+
+def run(args, **env):
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore',
+               **env)
+    return subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.parametrize('tool', ['test', 'train'])
+def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
+                                                      tmp_path):
+    """tools/test.py CKPT and tools/train.py --resume CKPT: one line naming
+    the file and the cause, no traceback unless asked for."""
+    ckpt = tmp_path / 'epoch_1.pth'
+    good = save(tmp_path / 'good.pth')
+    content = open(good, 'rb').read()
+    ckpt.write_bytes(content[:len(content) // 2])
+    config = osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py')
+    root = f'{demo_root}/m3fd/'
+    options = ['--cfg-options', f'train_dataloader.dataset.data_root={root}',
+               f'val_dataloader.dataset.data_root={root}',
+               f'test_dataloader.dataset.data_root={root}']
+    work = ['--work-dir', str(tmp_path / 'work')]
+    if tool == 'test':
+        args = [osp.join(REPO, 'tools', 'test.py'), config, str(ckpt)]
+    else:
+        args = [osp.join(REPO, 'tools', 'train.py'), config, '--resume',
+                str(ckpt)]
+    out = run(args + work + options)
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert 'Traceback' not in out.stderr
+    errors = [line for line in out.stderr.splitlines()
+              if line.startswith('error:')]
+    assert len(errors) == 1 and str(ckpt) in errors[0] \
+        and 'truncated' in errors[0], out.stderr[-2000:]
+    if tool == 'test':
+        debug = run(args + work + options, TDFUSION_DEBUG='1')
+        assert debug.returncode != 0 and 'Traceback' in debug.stderr

@@ -1,0 +1,216 @@
+"""Check the datasets of a config in full before training.
+
+    python tools/misc/check_dataset.py CONFIG [--splits train val test]
+        [--data-root DIR] [--cfg-options key=value ...]
+
+For every pair of each split's dataset: every listed file exists and
+decodes (truncated JPEG/PNG files are found as the training loader finds
+them), the infrared and visible images have the same size (unless the
+pipeline's ``LoadIrVisFromFile`` resizes the infrared one), a label map has
+the image's size and only values that are classes or the ignore index, and
+boxes lie inside the image (and inside the size their annotation file
+states). Every problem is printed with its file; the exit code is 1 if
+there is any. ``--data-root`` sets the ``data_root`` of every split's
+dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
+datasets: the config has already used it).
+"""
+import argparse
+import copy
+import os.path as osp
+import sys
+from typing import Iterator, List, Tuple
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+from tdfusion_mm.registry import DATASETS, TRANSFORMS  # noqa: E402
+from tdfusion_mm.utils import register_all_modules  # noqa: E402
+from tdfusion_mm.utils.user_errors import (USER_ERRORS,  # noqa: E402
+                                           run_tool, user_message)
+
+# Data errors found while building an info or loading a file.
+DATA_ERRORS = USER_ERRORS + (ValueError, KeyError)
+# How far (pixels) a box may reach past the border: VOC corners are 1-based
+# and some annotators write 0.
+BOX_TOLERANCE = 1.0
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Check every file of a config\'s datasets')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--splits', nargs='+', default=['train', 'val',
+                                                        'test'],
+                        choices=['train', 'val', 'test'],
+                        help='which dataloaders\' datasets to check')
+    parser.add_argument('--data-root',
+                        help='data_root of every checked split\'s dataset')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, key=value')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of errors too')
+    return parser.parse_args()
+
+
+def split_datasets(cfg: Config, splits: List[str]) -> List[Tuple[str, dict]]:
+    """(names, dataset config) of the splits, a dataset shared by splits
+    (test = val) once."""
+    found = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        dataset = loader['dataset'].to_dict()
+        for i, (names, other) in enumerate(found):
+            if other == dataset:
+                found[i] = (f'{names}+{split}', other)
+                break
+        else:
+            found.append((split, dataset))
+    return found
+
+
+def image_loader(dataset_cfg: dict):
+    """The pipeline's ``LoadIrVisFromFile`` (its colour type, resize and
+    backend), or a default one."""
+    for step in dataset_cfg.get('pipeline', []):
+        if step.get('type', '').split('.')[-1] == 'LoadIrVisFromFile':
+            return TRANSFORMS.build(step)
+    return TRANSFORMS.build(dict(type='LoadIrVisFromFile'))
+
+
+def data_infos(dataset) -> Iterator[Tuple[str, object]]:
+    """(id, data info or error) of every listed pair.
+
+    Our datasets parse pair by pair, so that one bad pair does not hide the
+    others; other datasets are fully initialised at once.
+    """
+    if hasattr(dataset, 'load_ids') and hasattr(dataset, 'parse_data_info'):
+        for img_id in dataset.load_ids():
+            try:
+                yield img_id, dataset.parse_data_info(img_id)
+            except DATA_ERRORS as err:
+                yield img_id, err
+    else:
+        dataset.full_init()
+        for i, info in enumerate(dataset.data_list):
+            yield str(info.get('img_id', i)), info
+
+
+def check_boxes(info: dict, height: int, width: int) -> List[str]:
+    """Problems of the boxes of a detection data info."""
+    problems = []
+    where = info.get('xml_path', info['img_path'])
+    stated = (info.get('height'), info.get('width'))
+    if None not in stated and stated != (height, width):
+        problems.append(f'{where}: the annotation states a {stated[0]}x'
+                        f'{stated[1]} image but {info["img_path"]} is '
+                        f'{height}x{width}')
+    for k, inst in enumerate(info.get('instances', [])):
+        x1, y1, x2, y2 = inst['bbox']
+        if not (x2 > x1 and y2 > y1):
+            problems.append(f'{where}: box {k} {inst["bbox"]} is empty or '
+                            'inverted')
+        elif (min(x1, y1) < -BOX_TOLERANCE or x2 > width + BOX_TOLERANCE
+              or y2 > height + BOX_TOLERANCE):
+            problems.append(f'{where}: box {k} {inst["bbox"]} is not inside '
+                            f'the {height}x{width} image')
+    return problems
+
+
+def check_pair(info: dict, loader, label_loader) -> List[str]:
+    """Problems of one pair: files, sizes, labels, boxes."""
+    problems = []
+    images = {}
+    for key, flag, kind in (('img_path', loader.vis_color_type, 'visible'),
+                            ('ir_path', 'unchanged', 'infrared')):
+        try:
+            images[key] = loader._read(info[key], flag, kind)
+        except DATA_ERRORS as err:
+            problems.append(user_message(err))
+    if len(images) < 2:
+        return problems
+    vis_size = images['img_path'].shape[:2]
+    ir_size = images['ir_path'].shape[:2]
+    if ir_size != vis_size and not loader.resize_ir_to_vis:
+        problems.append(f'{info["ir_path"]}: infrared image is {ir_size[0]}x'
+                        f'{ir_size[1]} but the visible {info["img_path"]} is '
+                        f'{vis_size[0]}x{vis_size[1]}')
+    if info.get('seg_map_path'):
+        try:
+            results = label_loader(dict(copy.deepcopy(info), seg_fields=[]))
+            label_size = results['gt_seg_map'].shape[:2]
+            if label_size != vis_size:
+                problems.append(
+                    f'{info["seg_map_path"]}: label map is {label_size[0]}x'
+                    f'{label_size[1]} but the visible image is '
+                    f'{vis_size[0]}x{vis_size[1]}')
+        except DATA_ERRORS as err:
+            problems.append(user_message(err))
+    if 'instances' in info:
+        problems += check_boxes(info, *vis_size)
+    return problems
+
+
+def check_split(name: str, dataset_cfg: dict) -> int:
+    """Check one split; print its problems. Returns how many there are."""
+    dataset_cfg = dict(dataset_cfg, lazy_init=True, pipeline=[])
+    loader = image_loader(dataset_cfg)
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+        entries = list(data_infos(dataset))
+    except DATA_ERRORS as err:
+        print(f'[{name}] cannot list the dataset: {user_message(err)}')
+        return 1
+    label_loader = TRANSFORMS.build(dict(
+        type='LoadSegAnnotations',
+        num_classes=len(dataset.metainfo.get('classes', ())),
+        ignore_index=getattr(dataset, 'ignore_index', 255)))
+    problems = []
+    bar = ProgressBar(len(entries), file=sys.stderr)
+    for img_id, info in entries:
+        if isinstance(info, Exception):
+            problems.append(user_message(info))
+        else:
+            problems += check_pair(info, loader, label_loader)
+        bar.update()
+    sys.stderr.write('\n')
+    root = dataset_cfg.get('data_root', '')
+    for problem in problems:
+        print(f'[{name}] {problem}')
+    print(f'[{name}] {type(dataset).__name__} at {root}: {len(entries)} '
+          f'pair(s) checked, {len(problems)} problem(s)')
+    return len(problems)
+
+
+def main():
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    splits = split_datasets(cfg, args.splits)
+    if not splits:
+        print(f'error: {args.config} has no dataloader of {args.splits}',
+              file=sys.stderr)
+        return 1
+    total = 0
+    for name, dataset_cfg in splits:
+        if args.data_root:
+            dataset_cfg['data_root'] = args.data_root
+        total += check_split(name, dataset_cfg)
+    if total:
+        print(f'{total} problem(s) found')
+        return 1
+    print('No problem found')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_tool(main))
