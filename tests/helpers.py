@@ -50,12 +50,23 @@ def optimizer_tensors(optim_wrapper):
             for k, v in st.items() if torch.is_tensor(v)}
 
 
-def run_tool(args, cwd):
-    """Run a Python tool in a fresh process; fails the test on an error."""
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+def run_tool(args, cwd, env=None):
+    """Run a Python tool in a fresh process; fails the test on an error.
+    ``env`` adds environment variables."""
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore',
+               **(env or {}))
     proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def subprocess_failure(args, cwd):
+    """Run a Python tool that must fail; its output."""
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode != 0, 'the tool did not fail'
     return proc.stdout + proc.stderr
 
 

@@ -1,15 +1,17 @@
 """Score a folder of fused images against their infrared and visible sources.
 
     python tools/eval_fusion.py FUSED_DIR IR_DIR VIS_DIR --out OUT_DIR \
-        [--reduce mean|sum] [--ssim-window gaussian|uniform] [--metrics ...]
+        [--preset tdfusion|cddfuse|matlab] [--reduce mean|sum]
+        [--ssim-window gaussian|uniform] [--metrics ...]
 
 Images are matched by file name without extension (``a.png`` fused,
 ``a.jpg`` sources), so the fused images of any method can be scored. Every
 image is brought to 8-bit luma (colour: OpenCV's Y of BGR; 16-bit: divided by
 257) before scoring. Writes ``OUT_DIR/per_image.csv`` (one row per image),
 ``OUT_DIR/summary.csv`` and ``OUT_DIR/summary.md`` (mean and standard
-deviation over the images), and prints the markdown table. Definitions of the
-metrics: ``docs/fusion_metrics.md``.
+deviation over the images), and prints the markdown table. The default
+conventions are those of TDFusion's official evaluator (``--preset
+tdfusion``); definitions of the metrics and presets: ``docs/fusion_metrics.md``.
 """
 import argparse
 import csv
@@ -24,7 +26,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
-from tdfusion_mm.evaluation import (METRIC_NAMES, fusion_metrics,  # noqa: E402
+from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS,  # noqa: E402
+                                    fusion_metrics, metric_conventions,
                                     to_uint8)
 from tdfusion_mm.utils import luma_array  # noqa: E402
 
@@ -38,13 +41,17 @@ def parse_args():
     parser.add_argument('ir_dir', help='folder of infrared images')
     parser.add_argument('vis_dir', help='folder of visible images')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--reduce', choices=['mean', 'sum'], default='mean',
+    parser.add_argument('--preset', choices=sorted(PRESETS),
+                        default='tdfusion',
+                        help='conventions of a published evaluator '
+                        '(default: tdfusion, the official TDFusion one)')
+    parser.add_argument('--reduce', choices=['mean', 'sum'],
                         help='combine the two sources of VIF and SSIM by '
-                        'their mean (default) or sum')
+                        'their mean or sum (default: the preset\'s)')
     parser.add_argument('--ssim-window', choices=['gaussian', 'uniform'],
-                        default='gaussian',
-                        help='gaussian: 11x11, sigma 1.5 (Wang et al., '
-                        'default); uniform: 7x7 (scikit-image default)')
+                        help='gaussian: 11x11, sigma 1.5 (Wang et al.); '
+                        'uniform: 7x7 (scikit-image default) (default: the '
+                        'preset\'s)')
     parser.add_argument('--metrics', nargs='+', choices=METRIC_NAMES,
                         default=list(METRIC_NAMES), help='metrics to compute')
     return parser.parse_args()
@@ -109,6 +116,8 @@ def markdown_table(rows: list, header: list) -> str:
 
 def main():
     args = parse_args()
+    conventions = metric_conventions(args.preset, reduce=args.reduce,
+                                     ssim_window=args.ssim_window)
     pairs = match(args.fused_dir, args.ir_dir, args.vis_dir)
     os.makedirs(args.out, exist_ok=True)
     results = []
@@ -122,7 +131,7 @@ def main():
                 f'sizes differ for {name!r}: {fused_path} {fused.shape}, '
                 f'{ir_path} {ir.shape}, {vis_path} {vis.shape}')
         results.append(fusion_metrics(fused, ir, vis, args.metrics,
-                                      args.reduce, args.ssim_window))
+                                      **conventions))
         bar.update()
     elapsed = time.perf_counter() - start
 
@@ -141,9 +150,9 @@ def main():
     table = markdown_table(
         [[key] + [f'{v:.4f}' for v in row] for key, row in stats.items()],
         [f'{len(results)} images'] + args.metrics)
-    note = (f'\nVIF and SSIM: {args.reduce} over the two sources; SSIM '
-            f'window: {args.ssim_window}. Definitions: '
-            'docs/fusion_metrics.md.\n')
+    note = (f'\nConventions ({args.preset} preset): ' +
+            ', '.join(f'{k} {v}' for k, v in conventions.items()) +
+            '. Definitions: docs/fusion_metrics.md.\n')
     with open(osp.join(args.out, 'summary.md'), 'w') as f:
         f.write(table + note)
     print(f'\n{table}{note}{len(results)} image(s) scored in {elapsed:.2f} s;'

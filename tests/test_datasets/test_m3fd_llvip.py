@@ -252,10 +252,57 @@ def test_make_m3fd_split(tmp_path, monkeypatch):
     monkeypatch.setattr('sys.argv', [
         'make_m3fd_split.py', '--data-root',
         str(tmp_path), '--out-dir',
-        str(out), '--seed', '0', '--ratio', '0.8'
+        str(out), '--seed', '0', '--ratio', '0.8', '--mode', 'random'
     ])
     tool.main()
     written = [(out / f'{s}.txt').read_text().split() for s in ('train',
                                                                'test')]
     assert written == list(tool.make_split(ids[:5], seed=0, ratio=0.8))
     assert len(written[0]) == 4
+
+
+def test_make_m3fd_block_split(tmp_path, monkeypatch):
+    tool = _load_split_tool()
+    ids = [f'{i:05d}' for i in range(1000)]
+    train, test = tool.make_block_split(reversed(ids), seed=0, ratio=0.8,
+                                        block_length=50, gap=3)
+    assert not set(train) & set(test)
+    # Whole blocks of 50 consecutive ids go to the test split.
+    numbers = sorted(int(i) for i in test)
+    assert len(numbers) == 4 * 50
+    starts = {n // 50 for n in numbers}
+    assert all(set(range(50 * b, 50 * b + 50)) <= set(numbers)
+               for b in starts)
+    # No train id within `gap` ids of a test id; only those are left out.
+    train_numbers = [int(i) for i in train]
+    assert min(abs(a - b) for a in train_numbers for b in numbers) > 3
+    left_out = set(range(1000)) - set(numbers) - set(train_numbers)
+    assert all(min(abs(n - t) for t in numbers) <= 3 for n in left_out)
+    assert 0 < len(left_out) <= 4 * 2 * 3
+    # Seeded: the same seed gives the same split, another one another.
+    assert (train, test) == tool.make_block_split(ids, 0, 0.8, 50, 3)
+    assert test != tool.make_block_split(ids, 1, 0.8, 50, 3)[1]
+    # A random split of single ids leaks neighbours, the block split not.
+    r_train, r_test = tool.make_split(ids, seed=0, ratio=0.8)
+    near = sum(min(abs(int(a) - int(b)) for b in r_train) <= 3
+               for a in r_test)
+    assert near == len(r_test)
+    # Natural order of unpadded ids.
+    halves = [str(i) for i in range(10)], [str(i) for i in range(10, 20)]
+    assert tool.make_block_split([str(i) for i in range(20)], 0, 0.5, 10,
+                                 0)[1] in halves
+    with pytest.raises(ValueError, match='block'):
+        tool.make_block_split(ids[:60], block_length=50)
+    with pytest.raises(ValueError, match='ratio'):
+        tool.make_block_split(ids, ratio=0)
+
+    for i in ids[:40]:
+        _ann(tmp_path, 'Annotation', i, _xml([]))
+    out = tmp_path / 'splits'
+    monkeypatch.setattr('sys.argv', [
+        'make_m3fd_split.py', '--data-root', str(tmp_path), '--out-dir',
+        str(out), '--block-length', '5', '--gap', '1'])
+    tool.main()  # blocks by default
+    written = [(out / f'{s}.txt').read_text().split() for s in ('train',
+                                                               'test')]
+    assert written == list(tool.make_block_split(ids[:40], 0, 0.8, 5, 1))

@@ -109,6 +109,39 @@ def test_hypergradient_matches_finite_differences():
     assert set(terms) == {'loss_fusion_int', 'loss_fusion_grad'}
 
 
+def test_hypergradient_with_a_frozen_task_network():
+    """A frozen T (eval mode, BatchNorm with its running statistics, no
+    gradient of its own) as TDFusion's freeze_task_model gives it: the
+    hypergradient is that of the task loss of T as it is."""
+    fusion, generator, loss, inner, outer, _ = make_problem()
+    torch.manual_seed(1)
+    task = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
+                         nn.ReLU(), nn.Conv2d(4, 2, 3, padding=1)).double()
+    with torch.no_grad():
+        task[1].running_mean.uniform_(-0.5, 0.5)
+        task[1].running_var.uniform_(0.5, 2.0)
+    task.requires_grad_(False).eval()
+    before = {k: v.clone() for k, v in task.state_dict().items()}
+    target = torch.randint(0, 2, (2, 10, 12))
+
+    def task_loss_fn(fused):
+        return nn.functional.cross_entropy(task(fused), target)
+
+    result = meta_hypergradient(fusion, generator, loss, inner, outer,
+                                task_loss_fn, INNER_LR)
+    fd = finite_difference(fusion, generator, loss, inner, outer,
+                           task_loss_fn)
+    assert sum(v.abs().sum() for v in fd.values()) > 1e-6
+    assert relative_error(result.hypergrads, fd) < 1e-4
+    for k, v in task.state_dict().items():
+        assert torch.equal(v, before[k])
+    # In training mode (batch statistics) the task loss is another one.
+    task.train()
+    other = meta_hypergradient(fusion, generator, loss, inner, outer,
+                               task_loss_fn, INNER_LR)
+    assert relative_error(other.hypergrads, fd) > 1e-3
+
+
 def test_detached_inner_step_gives_a_different_gradient():
     """Dropping the second-order path must fail the finite-difference check.
 

@@ -16,6 +16,8 @@ Items:
   the crops, fusion loss, backward, F's optimizer step).
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
 * ``ft``: one F+T iteration, ``TDFusion.train_fusion_and_task``.
+* ``meta-frozen``, ``ft-frozen`` (``--frozen``): the same with
+  ``model.freeze_task_model=True``, each measured right after its default.
 
 Training uses the paper's sizes: one pair doubled by the IR/visible swap,
 256x256 crops for the fusion loss, the task network at 240x320 (MSRS,
@@ -134,6 +136,8 @@ def build_train(kind: str, setup: str, hessian_vector: str):
     init_default_scope('tdfusion_mm')
     torch.manual_seed(0)
     cfg.model.hessian_vector = hessian_vector
+    kind, frozen, _ = kind.partition('-frozen')
+    cfg.model.freeze_task_model = bool(frozen)
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.train()
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
@@ -245,6 +249,9 @@ def main() -> None:
     parser.add_argument('--band-pixels', type=int, default=32768,
                         help="fast ReFusion's inference row bands "
                         '(model.band_pixels; 0: whole image)')
+    parser.add_argument('--frozen', action='store_true',
+                        help='also measure meta pairs and F+T iterations '
+                        'with a frozen task model')
     parser.add_argument('--item', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_malloc_tuning:
@@ -274,8 +281,10 @@ def main() -> None:
         items += [f'fuse:{impl}:{size}' for size in args.sizes
                   for impl in args.impls]
     if not args.no_train:
+        kinds = ('plain', 'meta', 'meta-frozen', 'ft', 'ft-frozen') \
+            if args.frozen else ('plain', 'meta', 'ft')
         items += [f'{kind}:{setup}' for setup in args.setups
-                  for kind in ('plain', 'meta', 'ft')]
+                  for kind in kinds]
     for item in items:
         results[item] = res = measure(item, args)
         print(fmt(res), flush=True)
@@ -296,6 +305,13 @@ def main() -> None:
             mp = statistics.median(p['times'])
             print(f'{setup}: meta/plain {statistics.median(m["times"]) / mp:.2f}'
                   f', F+T/plain {statistics.median(f["times"]) / mp:.2f}')
+        for kind in ('meta', 'ft'):
+            a, b = (results.get(f'{k}:{setup}')
+                    for k in (kind, f'{kind}-frozen'))
+            if a and b and 'times' in a and 'times' in b:
+                print(f'{setup} {kind}: frozen T / default time '
+                      f'{statistics.median(b["times"]) / statistics.median(a["times"]):.2f}'
+                      f', peak memory {b["peak_mb"] / max(a["peak_mb"], 1):.2f}')
     print(f'load average at end: {load()}')
 
 

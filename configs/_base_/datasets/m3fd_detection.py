@@ -1,6 +1,7 @@
 # M3FD (Liu et al., CVPR 2022) in its official layout: Ir/, Vis/, Annotation/.
 # M3FD has no official split: the split files (one id per line) are made by
-# tools/dataset_converters/make_m3fd_split.py (seeded 8:2).
+# tools/dataset_converters/make_m3fd_split.py (8:2, by blocks of
+# consecutive ids).
 dataset_type = 'M3FDDataset'
 data_root = 'data/M3FD/'
 task_size = (256, 192)  # (w, h): the paper's M3FD task resolution 192x256

@@ -13,14 +13,38 @@ import cv2
 import numpy as np
 
 __all__ = [
-    'METRIC_NAMES', 'to_uint8', 'en', 'sd', 'sf', 'ag', 'mi', 'scd', 'vifp',
-    'vif', 'qabf', 'ssim_pair', 'ssim', 'psnr', 'fusion_metrics'
+    'METRIC_NAMES', 'PRESETS', 'metric_conventions', 'to_uint8', 'en', 'sd',
+    'sf', 'ag', 'mi', 'scd', 'vifp', 'vif', 'qabf', 'ssim_pair', 'ssim',
+    'psnr', 'fusion_metrics'
 ]
 
 METRIC_NAMES = ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM',
                 'PSNR')
 REDUCTIONS = ('mean', 'sum')
 SSIM_WINDOWS = ('gaussian', 'uniform')
+MI_UNITS = ('bits', 'nats')
+AG_DIFFERENCES = ('central', 'forward')
+PSNR_PEAKS = ('8bit', 'fused_max')
+
+# Conventions of published evaluators, by name (docs/fusion_metrics.md):
+# how VIF and SSIM combine the two sources, the SSIM window, the unit of MI,
+# the differences of AG and the peak of PSNR.
+PRESETS = dict(
+    # TDFusion's official evaluator (Evaluator.py), as its paper's tables.
+    tdfusion=dict(reduce='mean', ssim_window='uniform', mi_unit='bits',
+                  ag_difference='central', psnr_peak='8bit'),
+    # CDDFuse's evaluator, which many papers copy: sums over the sources,
+    # MI from sklearn (natural logarithm), PSNR peak max(F).
+    cddfuse=dict(reduce='sum', ssim_window='uniform', mi_unit='nats',
+                 ag_difference='central', psnr_peak='fused_max'),
+    # MATLAB fusion toolkits: AG with forward differences over
+    # (H-1)x(W-1), SSIM with Wang et al.'s ssim_index.m (11x11 Gaussian).
+    matlab=dict(reduce='mean', ssim_window='gaussian', mi_unit='bits',
+                ag_difference='forward', psnr_peak='8bit'),
+)
+_CHOICES = dict(reduce=REDUCTIONS, ssim_window=SSIM_WINDOWS,
+                mi_unit=MI_UNITS, ag_difference=AG_DIFFERENCES,
+                psnr_peak=PSNR_PEAKS)
 
 # Xydeas & Petrovic's sigmoid constants of Qabf.
 _QABF_TG, _QABF_KG, _QABF_DG = 0.9994, -15.0, 0.5
@@ -83,6 +107,34 @@ def _check_triple(fused, ir, vis):
     return arrays
 
 
+def metric_conventions(preset: str = 'tdfusion', **overrides) -> dict:
+    """The conventions of a named preset, some of them overridden.
+
+    Args:
+        preset (str): A key of :data:`PRESETS`. Defaults to ``'tdfusion'``.
+        **overrides: ``reduce``, ``ssim_window``, ``mi_unit``,
+            ``ag_difference`` or ``psnr_peak``; None keeps the preset's.
+
+    Returns:
+        dict: All five conventions.
+    """
+    if preset not in PRESETS:
+        raise KeyError(f'unknown metric preset {preset!r}; available: '
+                       f'{sorted(PRESETS)}')
+    conventions = dict(PRESETS[preset])
+    for key, value in overrides.items():
+        if key not in _CHOICES:
+            raise KeyError(f'unknown metric convention {key!r}; available: '
+                           f'{sorted(_CHOICES)}')
+        if value is None:
+            continue
+        if value not in _CHOICES[key]:
+            raise ValueError(f'{key} must be one of {_CHOICES[key]}, got '
+                             f'{value!r}')
+        conventions[key] = value
+    return conventions
+
+
 def _reduce(a: float, b: float, reduce: str) -> float:
     if reduce not in REDUCTIONS:
         raise ValueError(f'reduce must be one of {REDUCTIONS}, got '
@@ -118,13 +170,27 @@ def sf(fused: np.ndarray) -> float:
     return float(math.sqrt(rf2 + cf2))
 
 
-def ag(fused: np.ndarray) -> float:
+def ag(fused: np.ndarray, difference: str = 'central') -> float:
     """Average gradient ``mean(sqrt((Gx^2 + Gy^2) / 2))``.
 
-    Gx, Gy are central differences ((x[i+1] - x[i-1]) / 2) inside the image
-    and one-sided differences on its border (``np.gradient``).
+    Args:
+        fused (np.ndarray): The image.
+        difference (str): ``'central'``: Gx, Gy are central differences
+            ((x[i+1] - x[i-1]) / 2) inside the image and one-sided ones on
+            its border (``np.gradient``), mean over H x W, as the
+            TDFusion/CDDFuse evaluators; ``'forward'``: x[i+1] - x[i] in
+            both directions from the same pixel, mean over (H-1) x (W-1),
+            as the MATLAB toolkits. Defaults to ``'central'``.
     """
-    gy, gx = np.gradient(_as_float(fused))
+    img = _as_float(fused)
+    if difference == 'central':
+        gy, gx = np.gradient(img)
+    elif difference == 'forward':
+        gx = img[:-1, 1:] - img[:-1, :-1]
+        gy = img[1:, :-1] - img[:-1, :-1]
+    else:
+        raise ValueError(f'difference must be one of {AG_DIFFERENCES}, got '
+                         f'{difference!r}')
     return float(np.mean(np.sqrt((gx * gx + gy * gy) / 2)))
 
 
@@ -137,11 +203,16 @@ def _mi_pair(a: np.ndarray, b: np.ndarray) -> float:
             _entropy_of_counts(joint.sum(0)) - _entropy_of_counts(joint))
 
 
-def mi(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray) -> float:
-    """Mutual information ``MI(F, A) + MI(F, B)`` in bits."""
+def mi(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray,
+       unit: str = 'bits') -> float:
+    """Mutual information ``MI(F, A) + MI(F, B)`` in ``'bits'`` (default)
+    or ``'nats'`` (natural logarithm, as sklearn's ``mutual_info_score``)."""
+    if unit not in MI_UNITS:
+        raise ValueError(f'unit must be one of {MI_UNITS}, got {unit!r}')
     _check_triple(fused, ir, vis)
     f = _as_levels(fused)
-    return _mi_pair(f, _as_levels(ir)) + _mi_pair(f, _as_levels(vis))
+    bits = _mi_pair(f, _as_levels(ir)) + _mi_pair(f, _as_levels(vis))
+    return bits if unit == 'bits' else bits * math.log(2)
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> float:
@@ -285,7 +356,7 @@ def qabf(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray) -> float:
 
 
 def ssim_pair(x: np.ndarray, y: np.ndarray,
-              window: str = 'gaussian') -> float:
+              window: str = 'uniform') -> float:
     """Mean SSIM of two 8-bit images (Wang et al. 2004), L = 255.
 
     Args:
@@ -295,7 +366,7 @@ def ssim_pair(x: np.ndarray, y: np.ndarray,
             uniform window, sample (co)variances, as scikit-image's default
             (which the official TDFusion and CDDFuse evaluators call).
             The mean is over the positions where the window fits inside
-            the image. Defaults to ``'gaussian'``.
+            the image. Defaults to ``'uniform'``.
 
     Returns:
         float: The mean of the SSIM map.
@@ -326,27 +397,35 @@ def ssim_pair(x: np.ndarray, y: np.ndarray,
 
 
 def ssim(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray,
-         reduce: str = 'mean', window: str = 'gaussian') -> float:
+         reduce: str = 'mean', window: str = 'uniform') -> float:
     """SSIM(F, A) and SSIM(F, B), averaged (``reduce='mean'``) or summed
     (``'sum'``); ``window`` as in :func:`ssim_pair`."""
     f, a, b = _check_triple(fused, ir, vis)
     return _reduce(ssim_pair(f, a, window), ssim_pair(f, b, window), reduce)
 
 
-def psnr(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray) -> float:
-    """``10 log10(255^2 / MSE)``, MSE the mean of MSE(F, A) and MSE(F, B);
-    infinite if F equals both sources."""
+def psnr(fused: np.ndarray, ir: np.ndarray, vis: np.ndarray,
+         peak: str = '8bit') -> float:
+    """``10 log10(P^2 / MSE)``, MSE the mean of MSE(F, A) and MSE(F, B);
+    infinite if F equals both sources. The peak P is 255 (``'8bit'``,
+    default) or the largest value of F (``'fused_max'``, as CDDFuse's
+    evaluator)."""
+    if peak not in PSNR_PEAKS:
+        raise ValueError(f'peak must be one of {PSNR_PEAKS}, got {peak!r}')
     f, a, b = _check_triple(fused, ir, vis)
     mse = (np.mean((f - a)**2) + np.mean((f - b)**2)) / 2
-    return float(10 * np.log10(_PEAK**2 / mse)) if mse > 0 else math.inf
+    top = _PEAK if peak == '8bit' else float(f.max())
+    return float(10 * np.log10(top**2 / mse)) if mse > 0 else math.inf
 
 
 def fusion_metrics(fused: np.ndarray,
                    ir: np.ndarray,
                    vis: np.ndarray,
                    metrics: Optional[Sequence[str]] = None,
-                   reduce: str = 'mean',
-                   ssim_window: str = 'gaussian') -> Dict[str, float]:
+                   reduce: Optional[str] = None,
+                   ssim_window: Optional[str] = None,
+                   preset: str = 'tdfusion',
+                   **conventions) -> Dict[str, float]:
     """Compute several fusion metrics of one triple.
 
     Args:
@@ -355,10 +434,15 @@ def fusion_metrics(fused: np.ndarray,
         vis (np.ndarray): Visible luma B, same shape.
         metrics (Sequence[str], optional): Names among
             :data:`METRIC_NAMES`. Defaults to all of them.
-        reduce (str): How VIF and SSIM combine their two per-source values,
-            ``'mean'`` or ``'sum'``. Defaults to ``'mean'``.
-        ssim_window (str): See :func:`ssim_pair`. Defaults to
-            ``'gaussian'``.
+        reduce (str, optional): How VIF and SSIM combine their two
+            per-source values, ``'mean'`` or ``'sum'``. None: the preset's.
+        ssim_window (str, optional): See :func:`ssim_pair`. None: the
+            preset's.
+        preset (str): Conventions of a published evaluator, a key of
+            :data:`PRESETS`. Defaults to ``'tdfusion'`` (the official
+            TDFusion evaluator).
+        **conventions: ``mi_unit``, ``ag_difference`` or ``psnr_peak``
+            overriding the preset's (see :func:`metric_conventions`).
 
     Returns:
         dict[str, float]: Metric name -> value, in the order asked.
@@ -368,19 +452,18 @@ def fusion_metrics(fused: np.ndarray,
     if unknown:
         raise KeyError(f'unknown fusion metrics {unknown}; available: '
                        f'{list(METRIC_NAMES)}')
-    if reduce not in REDUCTIONS:
-        raise ValueError(f'reduce must be one of {REDUCTIONS}, got '
-                         f'{reduce!r}')
+    conv = metric_conventions(preset, reduce=reduce, ssim_window=ssim_window,
+                              **conventions)
     f, a, b = _check_triple(fused, ir, vis)
     compute: Dict[str, Callable[[], float]] = dict(
         EN=lambda: en(fused),
         SD=lambda: sd(f),
         SF=lambda: sf(f),
-        AG=lambda: ag(f),
-        MI=lambda: mi(fused, ir, vis),
+        AG=lambda: ag(f, conv['ag_difference']),
+        MI=lambda: mi(fused, ir, vis, conv['mi_unit']),
         SCD=lambda: scd(f, a, b),
-        VIF=lambda: vif(f, a, b, reduce),
+        VIF=lambda: vif(f, a, b, conv['reduce']),
         Qabf=lambda: qabf(f, a, b),
-        SSIM=lambda: ssim(f, a, b, reduce, ssim_window),
-        PSNR=lambda: psnr(f, a, b))
+        SSIM=lambda: ssim(f, a, b, conv['reduce'], conv['ssim_window']),
+        PSNR=lambda: psnr(f, a, b, conv['psnr_peak']))
     return {name: compute[name]() for name in names}

@@ -7,7 +7,8 @@ from mmengine.evaluator import BaseMetric
 
 from tdfusion_mm.registry import METRICS
 from tdfusion_mm.utils.colour import luma_array
-from ..functional import METRIC_NAMES, fusion_metrics, to_uint8
+from ..functional import (METRIC_NAMES, fusion_metrics, metric_conventions,
+                          to_uint8)
 
 __all__ = ['FusionMetric', 'source_luma8']
 
@@ -49,12 +50,20 @@ class FusionMetric(BaseMetric):
     Args:
         metrics (Sequence[str], optional): Names among ``EN, SD, SF, AG, MI,
             SCD, VIF, Qabf, SSIM, PSNR``. Defaults to all of them.
-        reduce (str): How VIF and SSIM combine the values of the two sources:
-            ``'mean'`` (as the official TDFusion evaluator) or ``'sum'``.
-            Defaults to ``'mean'``.
-        ssim_window (str): ``'gaussian'`` (11x11, sigma 1.5, Wang et al.) or
-            ``'uniform'`` (7x7, scikit-image's default). Defaults to
-            ``'gaussian'``.
+        preset (str): The conventions of a published evaluator:
+            ``'tdfusion'`` (the official TDFusion evaluator: VIF and SSIM
+            means over the sources, 7x7 uniform SSIM window, MI in bits),
+            ``'cddfuse'`` (sums over the sources, MI in nats, PSNR peak
+            max(F)) or ``'matlab'`` (AG with forward differences, 11x11
+            Gaussian SSIM window). Defaults to ``'tdfusion'``.
+        reduce (str, optional): How VIF and SSIM combine the values of the
+            two sources, ``'mean'`` or ``'sum'``. None: the preset's.
+        ssim_window (str, optional): ``'gaussian'`` (11x11, sigma 1.5, Wang
+            et al.) or ``'uniform'`` (7x7, scikit-image's default). None:
+            the preset's.
+        mi_unit, ag_difference, psnr_peak (str, optional): The other
+            conventions (see ``docs/fusion_metrics.md``). None: the
+            preset's.
         collect_device (str): Device used to collect results across ranks.
             Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -65,8 +74,12 @@ class FusionMetric(BaseMetric):
 
     def __init__(self,
                  metrics: Optional[Sequence[str]] = None,
-                 reduce: str = 'mean',
-                 ssim_window: str = 'gaussian',
+                 preset: str = 'tdfusion',
+                 reduce: Optional[str] = None,
+                 ssim_window: Optional[str] = None,
+                 mi_unit: Optional[str] = None,
+                 ag_difference: Optional[str] = None,
+                 psnr_peak: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -75,14 +88,13 @@ class FusionMetric(BaseMetric):
         if unknown:
             raise KeyError(f'FusionMetric: unknown metrics {unknown}; '
                            f'available: {list(METRIC_NAMES)}')
-        if reduce not in ('mean', 'sum'):
-            raise ValueError(f"FusionMetric: reduce must be 'mean' or "
-                             f"'sum', got {reduce!r}")
-        if ssim_window not in ('gaussian', 'uniform'):
-            raise ValueError("FusionMetric: ssim_window must be 'gaussian' "
-                             f"or 'uniform', got {ssim_window!r}")
-        self.reduce = reduce
-        self.ssim_window = ssim_window
+        try:
+            self.conventions = metric_conventions(
+                preset, reduce=reduce, ssim_window=ssim_window,
+                mi_unit=mi_unit, ag_difference=ag_difference,
+                psnr_peak=psnr_peak)
+        except (KeyError, ValueError) as e:
+            raise type(e)(f'FusionMetric: {e}') from e
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Score the fused image of every sample of a batch.
@@ -115,7 +127,7 @@ class FusionMetric(BaseMetric):
                     'differ in size')
             self.results.append(
                 fusion_metrics(to_uint8(fused), ir8, vis8, self.metrics,
-                               self.reduce, self.ssim_window))
+                               **self.conventions))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Mean of every metric over the dataset's images."""

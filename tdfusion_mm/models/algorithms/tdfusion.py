@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from tdfusion_mm.models.meta import (HESSIAN_VECTOR_MODES, meta_hypergradient,
                                     rank_mean)
 from tdfusion_mm.registry import MODELS
+from tdfusion_mm.utils.checkpoint import load_task_state_dict
 from tdfusion_mm.utils.colour import luma, restore_colour
 
 OPTIM_KEYS = ('fusion_backbone', 'loss_generator', 'task_model')
@@ -99,6 +100,11 @@ class TDFusion(BaseModel):
       fusion loss with G's weights detached; T takes a step on the detached
       fused images. The task loss reaches F only through G.
 
+    With ``freeze_task_model=True`` T is a fixed network (typically warm
+    started from ``task_checkpoint``): it stays in eval mode, has no
+    optimizer, takes no look-ahead step (the meta step differentiates the
+    task loss of T as it is) and is never updated; F and G adapt to it.
+
     Args:
         fusion_backbone (dict): Config of F (e.g. ``ReFusion``).
         loss_generator (dict): Config of G (``LossGenerationModule``).
@@ -126,6 +132,13 @@ class TDFusion(BaseModel):
             mode) or ``'finite_difference'`` (two first-order passes, for an
             F whose layers lack forward-mode derivatives); see
             :func:`meta_hypergradient`. Defaults to ``'exact'``.
+        task_checkpoint (str, optional): A checkpoint of T's architecture
+            saved by mmdet's/mmseg's own tools (its ``state_dict``; a
+            TDFusion checkpoint's ``task_model.*`` keys work too), loaded
+            strictly by :meth:`init_weights` in place of T's own
+            initialisation. Defaults to None.
+        freeze_task_model (bool): Keep T fixed (see above). Defaults to
+            False.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -141,6 +154,8 @@ class TDFusion(BaseModel):
                  normalize_hypergrad: bool = True,
                  task_input: str = 'fused',
                  hessian_vector: str = 'exact',
+                 task_checkpoint: Optional[str] = None,
+                 freeze_task_model: bool = False,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='FusionDataPreprocessor')
@@ -163,6 +178,15 @@ class TDFusion(BaseModel):
         self.loss_generator = build_own(loss_generator)
         self.fusion_loss = build_own(fusion_loss)
         self.task_model = build_task_model(task_model)
+        self.task_checkpoint = task_checkpoint
+        self.freeze_task_model = freeze_task_model
+        if freeze_task_model:
+            if task_input != 'fused':
+                raise ValueError(
+                    'model.freeze_task_model=True with task_input='
+                    f'{task_input!r} leaves nothing to train')
+            self.task_model.requires_grad_(False)
+            self.task_model.eval()
         self.inner_lr = inner_lr
         self.swap_modalities = swap_modalities
         self.task_in_channels = task_in_channels
@@ -171,6 +195,30 @@ class TDFusion(BaseModel):
         # (in OPTIM_KEYS order); saved with the weights.
         self.register_buffer('nonfinite_skips',
                              torch.zeros(len(OPTIM_KEYS), dtype=torch.long))
+
+    def init_weights(self) -> None:
+        """Initialise F, G and T; T from ``task_checkpoint`` if given."""
+        if self.task_checkpoint is not None:
+            # T's own initialisation (and its pretrained downloads) would be
+            # overwritten: skip it.
+            unwrap(self.task_model)._is_init = True
+        super().init_weights()
+        if self.task_checkpoint is not None:
+            load_task_state_dict(unwrap(self.task_model),
+                                 self.task_checkpoint)
+            print_log(f'TDFusion: task model loaded from '
+                      f'{self.task_checkpoint}', logger='current')
+        elif self.freeze_task_model:
+            print_log('TDFusion: freeze_task_model without task_checkpoint: '
+                      'T stays as its own initialisation made it',
+                      logger='current', level=30)
+
+    def train(self, mode: bool = True) -> 'TDFusion':
+        """Set the training mode; a frozen T always stays in eval mode."""
+        super().train(mode)
+        if self.freeze_task_model:
+            self.task_model.eval()
+        return self
 
     # ------------------------------------------------------------- fusion
     def fuse(self, ir: Tensor, vis: Tensor) -> Dict[str, Tensor]:
@@ -281,8 +329,9 @@ class TDFusion(BaseModel):
     def required_optimizers(self, meta_phase: bool) -> tuple:
         """Keys of the optimizer wrappers a phase steps.
 
-        Learning G needs all three. Learning F and T needs F's and T's; the
-        single-modality baselines need T's only.
+        Learning G needs all three (F's and G's with a frozen T). Learning F
+        and T needs F's and T's (F's with a frozen T); the single-modality
+        baselines need T's only.
 
         Raises:
             ValueError: For the meta phase, if there is no G to learn.
@@ -296,9 +345,11 @@ class TDFusion(BaseModel):
                     f'{self.task_input!r} and loss_generator '
                     f'{type(self.loss_generator).__name__}: set '
                     'train_cfg.meta_steps=0')
-            return OPTIM_KEYS
+            return OPTIM_KEYS[:2] if self.freeze_task_model else OPTIM_KEYS
         if self.task_input != 'fused':
             return ('task_model', )
+        if self.freeze_task_model:
+            return ('fusion_backbone', )
         return ('fusion_backbone', 'task_model')
 
     def train_fusion_and_task(self, data: dict,
@@ -321,7 +372,12 @@ class TDFusion(BaseModel):
 
         log_vars.update(loss_fusion=log_vars.pop('loss'),
                         w_ir_mean=weights[:, 0].mean().detach())
-        log_vars.update(self.train_task(batch, optim_wrapper['task_model']))
+        if self.freeze_task_model:
+            log_vars.update(
+                nonfinite_skips=self.nonfinite_skips.sum().float())
+        else:
+            log_vars.update(
+                self.train_task(batch, optim_wrapper['task_model']))
         return log_vars
 
     def train_task(self, batch: FusionBatch,
@@ -342,22 +398,16 @@ class TDFusion(BaseModel):
 
     def train_loss_generator(self, inner_data: dict, outer_data: dict,
                              optim_wrapper: OptimWrapperDict) -> dict:
-        """Phase 1: one meta pair; updates G only, T is restored after."""
+        """Phase 1: one meta pair; updates G only, T is restored after (a
+        frozen T takes no look-ahead step and needs no restoring)."""
         self.required_optimizers(meta_phase=True)  # is there a G to learn?
         inner, outer = self.prepare(inner_data), self.prepare(outer_data)
-        t_optim = optim_wrapper['task_model']
-        task = unwrap(self.task_model)
-        saved_task = {k: v.clone() for k, v in task.state_dict().items()}
-        saved_optim = copy.deepcopy(t_optim.state_dict())
-
-        # T's look-ahead step on the un-stepped F's fused inner images.
-        with t_optim.optim_context(self.task_model):
-            with torch.no_grad():
-                fused = self.fusion_backbone(inner.ir, inner.vis)
-            losses = self.task_losses(fused, inner.colour, inner.data_samples)
-        loss_lookahead, _ = self.parse_losses(losses)
-        # (No buffer snapshot: all of T is restored after the pair.)
-        self.guarded_update('task_model', t_optim, loss_lookahead)
+        if not self.freeze_task_model:
+            t_optim = optim_wrapper['task_model']
+            task = unwrap(self.task_model)
+            saved_task = {k: v.clone() for k, v in task.state_dict().items()}
+            saved_optim = copy.deepcopy(t_optim.state_dict())
+            loss_lookahead = self.lookahead_step(inner, t_optim)
 
         def outer_task_loss(fused_outer: Tensor) -> Tensor:
             losses = self.task_losses(fused_outer, outer.colour,
@@ -383,16 +433,33 @@ class TDFusion(BaseModel):
         else:
             self.skip_update('loss_generator', 'hypergradient')
 
-        task.load_state_dict(saved_task)
-        t_optim.load_state_dict(saved_optim)
         log_vars = {k: v for k, v in result.fusion_losses.items()}
+        if not self.freeze_task_model:
+            task.load_state_dict(saved_task)
+            t_optim.load_state_dict(saved_optim)
+            log_vars.update(loss_task_lookahead=loss_lookahead)
         log_vars.update(
             loss_fusion=sum(result.fusion_losses.values()),
             loss_task_meta=result.task_loss,
-            loss_task_lookahead=loss_lookahead.detach(),
             hypergrad_max=grad_scale,
             nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
+
+    def lookahead_step(self, inner: FusionBatch,
+                       t_optim: OptimWrapper) -> Tensor:
+        """T's look-ahead step on the un-stepped F's fused inner images.
+
+        Returns:
+            Tensor: The (detached) task loss of the step.
+        """
+        with t_optim.optim_context(self.task_model):
+            with torch.no_grad():
+                fused = self.fusion_backbone(inner.ir, inner.vis)
+            losses = self.task_losses(fused, inner.colour, inner.data_samples)
+        loss_lookahead, _ = self.parse_losses(losses)
+        # (No buffer snapshot: all of T is restored after the pair.)
+        self.guarded_update('task_model', t_optim, loss_lookahead)
+        return loss_lookahead.detach()
 
     @staticmethod
     def average_hypergrads(hypergrads: Dict[str, Tensor]) -> Tensor:

@@ -1,0 +1,270 @@
+"""Write a dataset's splits in its own layout, the visible images replaced.
+
+    # fuse with a trained TDFusion model (its config gives the dataset)
+    python tools/fuse_split.py CONFIG --checkpoint CKPT --out fused/m3fd
+    # another method's fused images (one folder, files named by image id)
+    python tools/fuse_split.py CONFIG --images OTHER_DIR --out other/m3fd
+    # the infrared images in place of the visible ones
+    python tools/fuse_split.py CONFIG --infrared --out ir/m3fd
+
+OUT mirrors the config's ``data_root``: the visible-image folders of the
+chosen splits (``--splits``, default the train and test dataloaders) hold the
+new images under the visible images' own file names, and every other file or
+folder (infrared images, annotations, labels, split files) is a symbolic
+link to the original. A task network then trains and tests on OUT with an
+unchanged config, e.g. ``TASK_DATA_ROOT=OUT`` for ``configs/downstream/``.
+
+Fused images are saved in the visible images' format: PNG as is, JPEG at
+quality 100 without chroma subsampling. ``--images`` links files of the same
+format and re-encodes the others. CHECKPOINT is a TDFusion checkpoint
+(``fusion_backbone.*`` keys), a converted or an official one, as for
+``tools/fuse.py``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+from tdfusion_mm.models.algorithms.tdfusion import build_own  # noqa: E402
+from tdfusion_mm.models.fusion_backbones import (  # noqa: E402
+    convert_official_state_dict)
+from tdfusion_mm.registry import DATASETS  # noqa: E402
+from tdfusion_mm.utils import (luma_array, register_all_modules,  # noqa: E402
+                               restore_colour_array, tune_malloc)
+from tdfusion_mm.utils.checkpoint import load_checkpoint_file  # noqa: E402
+
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+JPEG_EXTS = ('.jpg', '.jpeg')
+SPLITS = dict(train='train_dataloader', val='val_dataloader',
+              test='test_dataloader')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Write a dataset's splits in its own layout with fused "
+        '(or other) images in place of the visible ones')
+    parser.add_argument('config', help='config whose dataloaders give the '
+                        'dataset (and model.fusion_backbone for --checkpoint)')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--checkpoint', help='fuse with this checkpoint')
+    source.add_argument('--images', help='folder of images named by id')
+    source.add_argument('--infrared', action='store_true',
+                        help='use the infrared images')
+    parser.add_argument('--out', required=True, help='output dataset root')
+    parser.add_argument('--splits', nargs='+', choices=sorted(SPLITS),
+                        default=['train', 'test'],
+                        help='dataloaders whose images to write')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, key=value')
+    return parser.parse_args()
+
+
+def split_pairs(cfg: Config, splits) -> tuple:
+    """The dataset root and the (visible, infrared) paths of the splits.
+
+    Returns:
+        tuple: ``data_root`` (absolute) and a list of (vis, ir) absolute
+        paths, each pair once, in the order of the splits.
+    """
+    roots, pairs, seen = set(), [], set()
+    for split in splits:
+        loader = cfg.get(SPLITS[split])
+        if not loader:
+            raise KeyError(f'{cfg.filename} has no {SPLITS[split]}')
+        dataset_cfg = dict(loader['dataset'])
+        if 'data_root' not in dataset_cfg:
+            raise KeyError(f'{SPLITS[split]}.dataset of {cfg.filename} has '
+                           'no data_root (a wrapped dataset?)')
+        # Every id of the split, also those the training filters drop.
+        dataset_cfg.update(pipeline=[], lazy_init=False, filter_cfg=None)
+        dataset = DATASETS.build(dataset_cfg)
+        roots.add(osp.abspath(dataset.data_root))
+        for idx in range(len(dataset)):
+            info = dataset.get_data_info(idx)
+            if 'ir_path' not in info:
+                raise KeyError(f'{type(dataset).__name__} gives no ir_path: '
+                               'not a paired infrared-visible dataset')
+            pair = (osp.abspath(info['img_path']),
+                    osp.abspath(info['ir_path']))
+            if pair not in seen:
+                seen.add(pair)
+                pairs.append(pair)
+    if len(roots) != 1:
+        raise ValueError(f'the splits {splits} have different data roots '
+                         f'{sorted(roots)}: write them one at a time')
+    root = roots.pop()
+    for vis, _ in pairs:
+        if osp.commonpath([root, vis]) != root:
+            raise ValueError(f'visible image {vis} is outside data_root '
+                             f'{root}: cannot mirror the layout')
+    return root, pairs
+
+
+def mirror_layout(root: str, out: str, image_dirs: set) -> None:
+    """Link every entry of ``root`` into ``out``, except the folders that
+    hold (or lead to) ``image_dirs``, which become real folders."""
+    keep = set()
+    for folder in image_dirs:
+        while folder != root:
+            keep.add(folder)
+            folder = osp.dirname(folder)
+    if root in image_dirs:
+        raise ValueError(f'the visible images lie directly in data_root '
+                         f'{root}: no folder to replace')
+
+    def walk(src, dst):
+        os.makedirs(dst, exist_ok=True)
+        for name in sorted(os.listdir(src)):
+            source, target = osp.join(src, name), osp.join(dst, name)
+            if source in image_dirs:
+                os.makedirs(target, exist_ok=True)
+            elif source in keep:
+                walk(source, target)
+            elif not osp.lexists(target):
+                os.symlink(source, target)
+    walk(root, out)
+
+
+def load_fusion_network(cfg: Config, checkpoint: str, device: str):
+    """F of the config with the checkpoint's weights, in eval mode."""
+    if 'model' not in cfg or 'fusion_backbone' not in cfg.model:
+        raise KeyError(f'{cfg.filename} has no model.fusion_backbone')
+    net = build_own(cfg.model.fusion_backbone)
+    state = load_checkpoint_file(checkpoint)
+    state = state.get('state_dict', state)
+    prefix = 'fusion_backbone.'
+    if any(k.startswith(prefix) for k in state):
+        state = {k[len(prefix):]: v for k, v in state.items()
+                 if k.startswith(prefix)}
+    else:  # converted or official: checks keys, folds official aliases
+        state = convert_official_state_dict(state, model=net)
+    net.load_state_dict(state, strict=True)
+    return net.to(device).eval()
+
+
+def read(path: str) -> np.ndarray:
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise OSError(f'cannot read image {path}')
+    return img[..., :3] if img.ndim == 3 and img.shape[2] == 4 else img
+
+
+def to_unit(img: np.ndarray) -> np.ndarray:
+    scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+    if img.dtype not in scale:
+        raise TypeError(f'unsupported image dtype {img.dtype}')
+    return img.astype(np.float32) / scale[img.dtype]
+
+
+@torch.no_grad()
+def fuse(net, ir_img: np.ndarray, vis_img: np.ndarray, device) -> np.ndarray:
+    """Fused uint8 image with the visible image's colour."""
+    ir_y, vis_y = (
+        torch.from_numpy(to_unit(luma_array(img)))[None, None].to(device)
+        for img in (ir_img, vis_img))
+    fused = net(ir_y, vis_y)[0, 0].cpu().numpy()
+    return restore_colour_array(fused, vis_img)
+
+
+def write(path: str, img: np.ndarray) -> None:
+    """Save in the format of ``path``'s suffix; JPEG at full quality."""
+    params = []
+    if path.lower().endswith(JPEG_EXTS):
+        params = [cv2.IMWRITE_JPEG_QUALITY, 100,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    if not cv2.imwrite(path, img, params):
+        raise OSError(f'cannot write image {path}')
+
+
+def images_by_id(folder: str) -> dict:
+    """File name without extension -> path, for a folder of images."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'--images: not a folder: {folder}')
+    images = {}
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if ext.lower() not in IMG_EXTS:
+            continue
+        if stem in images:
+            raise ValueError(f'{folder}: two images with id {stem!r}: '
+                             f'{osp.basename(images[stem])} and {name}')
+        images[stem] = osp.join(folder, name)
+    return images
+
+
+def main():
+    tune_malloc()
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    root, pairs = split_pairs(cfg, args.splits)
+    out = osp.abspath(args.out)
+    if out == root or osp.commonpath([root, out]) == root:
+        raise ValueError(f'--out {out} lies inside data_root {root}')
+
+    others = None
+    if args.images:
+        others = images_by_id(args.images)
+        missing = [osp.splitext(osp.basename(v))[0] for v, _ in pairs
+                   if osp.splitext(osp.basename(v))[0] not in others]
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} image id(s) of the splits have no image in '
+                f'{args.images}: {missing[:10]}')
+    net = None
+    if args.checkpoint:
+        net = load_fusion_network(cfg, args.checkpoint, args.device)
+
+    mirror_layout(root, out, {osp.dirname(v) for v, _ in pairs})
+    start = time.perf_counter()
+    bar = ProgressBar(len(pairs))
+    for vis_path, ir_path in pairs:
+        target = osp.join(out, osp.relpath(vis_path, root))
+        if osp.lexists(target):
+            os.remove(target)
+        if args.infrared:
+            os.symlink(ir_path, target)
+        elif others is not None:
+            source = others[osp.splitext(osp.basename(vis_path))[0]]
+            if osp.splitext(source)[1].lower() == \
+                    osp.splitext(target)[1].lower():
+                os.symlink(osp.abspath(source), target)
+            else:
+                write(target, read(source))
+        else:
+            ir_img, vis_img = read(ir_path), read(vis_path)
+            if ir_img.shape[:2] != vis_img.shape[:2]:
+                raise ValueError(f'sizes differ: {ir_path} is '
+                                 f'{ir_img.shape[:2]}, {vis_path} is '
+                                 f'{vis_img.shape[:2]}')
+            write(target, fuse(net, ir_img, vis_img, args.device))
+        bar.update()
+    origin = ('infrared' if args.infrared else args.images
+              if args.images else args.checkpoint)
+    with open(osp.join(out, 'fuse_split.json'), 'w') as f:
+        json.dump(dict(config=osp.abspath(args.config), source=origin,
+                       data_root=root, splits=args.splits,
+                       images=len(pairs)), f, indent=2)
+    print(f'\n{len(pairs)} image(s) of {args.splits} from {origin} written '
+          f'in the layout of {root} to {out} in '
+          f'{time.perf_counter() - start:.1f} s')
+
+
+if __name__ == '__main__':
+    main()
