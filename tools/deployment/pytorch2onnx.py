@@ -8,13 +8,16 @@ and returns ``fused`` (N, 1, H, W) in (0, 1): the fusion network alone, as
 ``tools/fuse.py`` runs it before restoring the visible image's colour.
 CHECKPOINT is ours, converted or official (as for ``tools/fuse.py``). The
 export traces the whole-image path (row bands are an inference-time memory
-saving of the PyTorch network; the value is the same). ``--verify`` runs
-ONNX Runtime on random pairs of the given sizes and compares with PyTorch.
+saving of the PyTorch network; the value is the same) with torch's
+TorchScript-based exporter (``dynamo=False``: it needs the ``onnx``
+package only, not ``onnxscript``). ``--verify`` runs ONNX Runtime on random
+pairs of the given sizes and compares with PyTorch.
 """
 import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -78,7 +81,10 @@ def export(net: torch.nn.Module, out: str, opset: int = 17) -> None:
     os.makedirs(folder, exist_ok=True)
     tmp = osp.join(folder, f'.{osp.basename(out)}.tmp-{os.getpid()}')
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # shape checks and layout branches are traced as constants,
+            # which is right here: values do not depend on them
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
             torch.onnx.export(
                 net, example, tmp, input_names=list(INPUT_NAMES),
                 output_names=[OUTPUT_NAME], opset_version=opset,
