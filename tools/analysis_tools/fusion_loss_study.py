@@ -262,6 +262,7 @@ def panel(task: str, args, out_jpg: str) -> bool:
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    from tdfusion_mm.apis import read_pair
     from tdfusion_mm.registry import MODELS
     from tdfusion_mm.utils import register_all_modules
     from tdfusion_mm.utils.checkpoint import load_checkpoint_file
@@ -291,13 +292,15 @@ def panel(task: str, args, out_jpg: str) -> bool:
                   osp.join(root, 'visible', 'train', i + '.jpg')) for i in ids]
     rows = []
     for ir_path, vis_path in paths[:args.panel_pairs]:
-        ir = cv2.imread(ir_path, cv2.IMREAD_GRAYSCALE)
-        vis = cv2.imread(vis_path, cv2.IMREAD_COLOR)
+        pair = read_pair(ir_path, vis_path)  # checked, scaled to [0, 1]
+        ir, vis = pair['ir_unit'], pair['vis_unit']
+        if vis.ndim == 2:
+            vis = np.repeat(vis[..., None], 3, axis=2)
         if task == 'det':  # 1280x1024: halve for the picture
             ir = cv2.resize(ir, (640, 512), interpolation=cv2.INTER_AREA)
             vis = cv2.resize(vis, (640, 512), interpolation=cv2.INTER_AREA)
-        ir_t = torch.from_numpy(ir)[None, None].float() / 255
-        vis_t = torch.from_numpy(vis).permute(2, 0, 1)[None].float() / 255
+        ir_t = torch.from_numpy(ir)[None, None]
+        vis_t = torch.from_numpy(vis).permute(2, 0, 1)[None]
         with torch.no_grad():
             fused = {f'{v} loss': models[v].fuse(ir_t, vis_t)['image'][0]
                      for v in ('fixed', 'learned')}
