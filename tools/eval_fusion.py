@@ -12,29 +12,35 @@ image is brought to 8-bit luma (colour: OpenCV's Y of BGR; 16-bit: divided by
 deviation over the images), and prints the markdown table. The default
 conventions are those of TDFusion's official evaluator (``--preset
 tdfusion``); definitions of the metrics and presets: ``docs/fusion_metrics.md``.
+
+Every image is checked (truncated, undecodable, unsupported dtype: an error
+naming the file); float images (e.g. 32-bit TIFF) need ``--float-range``.
+The three result files are written under temporary names and renamed
+together at the end, so a failed run leaves none of them. Errors of the
+inputs print one line and exit with status 1 (``--debug`` adds the
+traceback).
 """
 import argparse
 import csv
-import os
+import io
 import os.path as osp
 import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
+from tdfusion_mm.apis import (AtomicOutputs, UserError,  # noqa: E402
+                              match_folders, read_image, run_main,
+                              to_uint8_image)
 from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS,  # noqa: E402
-                                    fusion_metrics, metric_conventions,
-                                    to_uint8)
+                                    fusion_metrics, metric_conventions)
 from tdfusion_mm.utils import luma_array  # noqa: E402
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
-
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Fusion-quality metrics of a folder of fused images')
     parser.add_argument('fused_dir', help='folder of fused images')
@@ -54,57 +60,24 @@ def parse_args():
                         'preset\'s)')
     parser.add_argument('--metrics', nargs='+', choices=METRIC_NAMES,
                         default=list(METRIC_NAMES), help='metrics to compute')
-    return parser.parse_args()
-
-
-def list_images(folder: str) -> dict:
-    """Map file name without extension -> path; error on duplicates."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'not a folder: {folder}')
-    images = {}
-    for name in sorted(os.listdir(folder)):
-        if not name.lower().endswith(IMG_EXTS):
-            continue
-        stem = osp.splitext(name)[0]
-        if stem in images:
-            raise ValueError(f'{folder}: two images named {stem!r}: '
-                             f'{osp.basename(images[stem])} and {name}')
-        images[stem] = osp.join(folder, name)
-    if not images:
-        raise FileNotFoundError(f'no images ({", ".join(IMG_EXTS)}) in '
-                                f'{folder}')
-    return images
+    parser.add_argument('--float-range', type=float, nargs=2,
+                        metavar=('LOW', 'HIGH'),
+                        help='value range of float images (e.g. 0 1 or '
+                        '0 255); float images are refused without it')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of input errors')
+    return parser.parse_args(argv)
 
 
 def match(fused_dir: str, ir_dir: str, vis_dir: str) -> list:
     """(name, fused, ir, vis paths) of every fused image; every fused image
     needs both sources and every source pair a fused image."""
-    fused, irs, viss = (list_images(d) for d in (fused_dir, ir_dir, vis_dir))
-    problems = []
-    for folder, images in ((ir_dir, irs), (vis_dir, viss)):
-        missing = sorted(set(fused) - set(images))
-        if missing:
-            problems.append(f'{len(missing)} fused image(s) have no partner '
-                            f'in {folder}: {missing[:10]}')
-    unfused = sorted((set(irs) & set(viss)) - set(fused))
-    if unfused:
-        problems.append(f'{len(unfused)} source pair(s) have no fused image '
-                        f'in {fused_dir}: {unfused[:10]}')
-    if problems:
-        raise FileNotFoundError('images do not match by name:\n  ' +
-                                '\n  '.join(problems))
-    return [(name, fused[name], irs[name], viss[name])
-            for name in sorted(fused)]
+    return match_folders([fused_dir, ir_dir, vis_dir])
 
 
-def read_luma8(path: str) -> np.ndarray:
+def read_luma8(path: str, float_range=None) -> np.ndarray:
     """8-bit luma of an image file."""
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    return to_uint8(luma_array(img))
+    return to_uint8_image(luma_array(read_image(path)), float_range, path)
 
 
 def markdown_table(rows: list, header: list) -> str:
@@ -114,20 +87,18 @@ def markdown_table(rows: list, header: list) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def main():
-    args = parse_args()
+def main(args) -> None:
     conventions = metric_conventions(args.preset, reduce=args.reduce,
                                      ssim_window=args.ssim_window)
     pairs = match(args.fused_dir, args.ir_dir, args.vis_dir)
-    os.makedirs(args.out, exist_ok=True)
     results = []
     start = time.perf_counter()
     bar = ProgressBar(len(pairs))
     for name, fused_path, ir_path, vis_path in pairs:
-        fused, ir, vis = (read_luma8(p)
+        fused, ir, vis = (read_luma8(p, args.float_range)
                           for p in (fused_path, ir_path, vis_path))
         if not fused.shape == ir.shape == vis.shape:
-            raise ValueError(
+            raise UserError(
                 f'sizes differ for {name!r}: {fused_path} {fused.shape}, '
                 f'{ir_path} {ir.shape}, {vis_path} {vis.shape}')
         results.append(fusion_metrics(fused, ir, vis, args.metrics,
@@ -135,29 +106,35 @@ def main():
         bar.update()
     elapsed = time.perf_counter() - start
 
-    with open(osp.join(args.out, 'per_image.csv'), 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['name'] + args.metrics)
-        for (name, *_), res in zip(pairs, results):
-            writer.writerow([name] + [f'{res[m]:.6f}' for m in args.metrics])
+    per_image = io.StringIO()
+    writer = csv.writer(per_image, lineterminator='\n')
+    writer.writerow(['name'] + args.metrics)
+    for (name, *_), res in zip(pairs, results):
+        writer.writerow([name] + [f'{res[m]:.6f}' for m in args.metrics])
     values = np.array([[res[m] for m in args.metrics] for res in results])
     stats = dict(mean=values.mean(0), std=values.std(0))
-    with open(osp.join(args.out, 'summary.csv'), 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['statistic'] + args.metrics)
-        for key, row in stats.items():
-            writer.writerow([key] + [f'{v:.6f}' for v in row])
+    summary = io.StringIO()
+    writer = csv.writer(summary, lineterminator='\n')
+    writer.writerow(['statistic'] + args.metrics)
+    for key, row in stats.items():
+        writer.writerow([key] + [f'{v:.6f}' for v in row])
     table = markdown_table(
         [[key] + [f'{v:.4f}' for v in row] for key, row in stats.items()],
         [f'{len(results)} images'] + args.metrics)
     note = (f'\nConventions ({args.preset} preset): ' +
             ', '.join(f'{k} {v}' for k, v in conventions.items()) +
             '. Definitions: docs/fusion_metrics.md.\n')
-    with open(osp.join(args.out, 'summary.md'), 'w') as f:
-        f.write(table + note)
+    with AtomicOutputs() as outputs:  # all three files, or none
+        outputs.add(osp.join(args.out, 'per_image.csv'),
+                    per_image.getvalue().encode())
+        outputs.add(osp.join(args.out, 'summary.csv'),
+                    summary.getvalue().encode())
+        outputs.add(osp.join(args.out, 'summary.md'),
+                    (table + note).encode())
     print(f'\n{table}{note}{len(results)} image(s) scored in {elapsed:.2f} s;'
           f' results in {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    cli_args = parse_args()
+    run_main(lambda: main(cli_args), debug=cli_args.debug)

@@ -12,31 +12,38 @@ works; the output has the input's size, the visible image's colour, and is
 saved as PNG. ``--panels`` also saves IR | visible | fused side by side;
 ``--stretch`` min-max stretches each fused luma to [0, 1] as the official
 ``test.py`` does (use it to reproduce official outputs).
+
+Reading and writing run in threads beside the fusion (``--workers``). Every
+image is checked (truncated, undecodable, unsupported dtype: an error
+naming the file); float images (e.g. 32-bit TIFF) need ``--float-range``.
+Every output is written under a temporary name and renamed once complete.
+A pair whose fusion would need more memory than is available is refused
+before fusing, with the estimate. Errors of the inputs print one line and
+exit with status 1 (``--debug`` adds the traceback).
 """
 import argparse
-import os
 import os.path as osp
 import sys
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
-from tdfusion_mm.models.algorithms.tdfusion import build_own  # noqa: E402
-from tdfusion_mm.models.fusion_backbones import (  # noqa: E402
-    convert_official_state_dict)
-from tdfusion_mm.utils import (luma_array, register_all_modules,  # noqa: E402
-                               restore_colour_array, tune_malloc)
-from tdfusion_mm.utils.checkpoint import load_checkpoint_file  # noqa: E402
+from tdfusion_mm.apis import (FusionInferencer, UserError,  # noqa: E402
+                              check_fusion_memory, list_pairs, read_pair,
+                              run_main, write_image)
+from tdfusion_mm.apis.fusion_inferencer import (to_bgr,  # noqa: E402
+                                                unit_to_uint8)
+from tdfusion_mm.utils import tune_malloc  # noqa: E402
+from tdfusion_mm.visualization import tile_row  # noqa: E402
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
-
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Fuse IR-visible pairs')
     parser.add_argument('config', help='config with model.fusion_backbone')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -48,114 +55,139 @@ def parse_args():
     parser.add_argument('--stretch', action='store_true',
                         help='min-max stretch the fused luma to [0, 1], as '
                         'the official test script does')
+    parser.add_argument('--float-range', type=float, nargs=2,
+                        metavar=('LOW', 'HIGH'),
+                        help='value range of float images (e.g. 0 1 or '
+                        '0 255); float images are refused without it')
+    parser.add_argument('--workers', type=int, default=2,
+                        help='threads reading images ahead (0: read in '
+                        'turn with the fusion)')
+    parser.add_argument('--no-memory-check', action='store_true',
+                        help='fuse even when the estimated memory exceeds '
+                        'what is available')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
-    return parser.parse_args()
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of input errors')
+    return parser.parse_args(argv)
 
 
-def pair_paths(ir: str, vis: str):
-    """(name, ir path, visible path) for a pair or two matched folders."""
-    if osp.isfile(ir) and osp.isfile(vis):
-        return [(osp.splitext(osp.basename(vis))[0], ir, vis)]
-    for path in (ir, vis):
-        if not osp.isdir(path):
-            raise FileNotFoundError(f'{path} is neither a file nor a folder '
-                                    '(give two files or two folders)')
-
-    def listing(folder):
-        return {osp.splitext(f)[0]: osp.join(folder, f)
-                for f in sorted(os.listdir(folder))
-                if f.lower().endswith(IMG_EXTS)}
-    irs, viss = listing(ir), listing(vis)
-    alone = sorted(set(irs) ^ set(viss))
-    if alone:
-        raise FileNotFoundError(
-            f'{len(alone)} image(s) have no partner (matched by name without '
-            f'extension), e.g. {alone[:5]}; IR folder {ir}, visible {vis}')
-    return [(name, irs[name], viss[name]) for name in sorted(irs)]
+def build_inferencer(args) -> FusionInferencer:
+    if not osp.isfile(args.config):
+        raise UserError(f'config not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    # Fusion only: T is not built.
+    cfg.model = dict(fusion_backbone=cfg.model.fusion_backbone) \
+        if 'model' in cfg and 'fusion_backbone' in cfg.model else cfg.get(
+            'model', {})
+    return FusionInferencer(cfg, args.checkpoint, device=args.device,
+                            check_memory=not args.no_memory_check)
 
 
-def read(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    return img
+def prefetch(pairs: list, workers: int, float_range):
+    """Yield (pair, read pair) in order, reading ``workers`` pairs ahead
+    in threads (image decoding releases the GIL)."""
+    if workers <= 0:
+        for pair in pairs:
+            yield pair, read_pair(pair['ir'], pair['vis'], float_range)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        queue: deque = deque()
+        todo = iter(pairs)
+        for pair in todo:
+            queue.append((pair, pool.submit(read_pair, pair['ir'],
+                                            pair['vis'], float_range)))
+            if len(queue) > workers:
+                break
+        while queue:
+            pair, future = queue.popleft()
+            yield pair, future.result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.append((nxt, pool.submit(read_pair, nxt['ir'],
+                                               nxt['vis'], float_range)))
 
 
-def to_unit(img: np.ndarray) -> np.ndarray:
-    scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
-    if img.dtype not in scale:
-        raise TypeError(f'unsupported image dtype {img.dtype}')
-    return img.astype(np.float32) / scale[img.dtype]
+def write_outputs(out: str, name: str, fused: np.ndarray, item: dict,
+                  panels: bool) -> None:
+    write_image(osp.join(out, name + '.png'), fused)
+    if panels:
+        panel = tile_row([(to_bgr(unit_to_uint8(item['ir_unit'])), 'IR'),
+                          (to_bgr(unit_to_uint8(item['vis_unit'])), 'visible'),
+                          (to_bgr(fused), 'fused')], labels=False)
+        write_image(osp.join(out, 'panels', name + '.png'), panel)
 
 
-def load_fusion_network(config: str, checkpoint: str, cfg_options, device):
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if 'model' not in cfg or 'fusion_backbone' not in cfg.model:
-        raise KeyError(f'{config} has no model.fusion_backbone')
-    net = build_own(cfg.model.fusion_backbone)
-    state = load_checkpoint_file(checkpoint)
-    state = state.get('state_dict', state)
-    prefix = 'fusion_backbone.'
-    if any(k.startswith(prefix) for k in state):
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
-    else:  # converted or official: checks keys, folds official aliases
-        state = convert_official_state_dict(state, model=net)
-    net.load_state_dict(state, strict=True)
-    return net.to(device).eval()
+def fuse_folder(inferencer: FusionInferencer, pairs: list, out: str,
+                panels: bool = False, stretch: bool = False,
+                float_range=None, workers: int = 2,
+                progress: bool = True) -> dict:
+    """Fuse ``pairs`` (from :func:`list_pairs`) into ``out``, reading
+    ahead and writing behind in threads.
+
+    Returns:
+        dict: ``written`` (pairs), ``seconds`` (wall time of the loop),
+        ``fusion_seconds`` (time inside the fusion network and colour
+        restoration).
+
+    Raises:
+        UserError: A pair cannot be read or fused, or an output written;
+            the message says how many pairs were written before.
+    """
+    bar = ProgressBar(len(pairs)) if progress else None
+    written, fusion_seconds, error = 0, 0.0, None
+    pending: deque = deque()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(1) as writer:
+        try:
+            for pair, item in prefetch(pairs, workers, float_range):
+                if inferencer.check_memory:
+                    check_fusion_memory(
+                        item['ir'].shape[:2],
+                        getattr(inferencer.fusion_net, 'band_pixels', 0),
+                        item['vis_path'] or pair['name'])
+                tick = time.perf_counter()
+                fused = inferencer.fuse(item['ir_unit'], item['vis_unit'],
+                                        stretch)
+                fusion_seconds += time.perf_counter() - tick
+                pending.append(writer.submit(write_outputs, out,
+                                             pair['name'], fused, item,
+                                             panels))
+                while pending and (pending[0].done() or len(pending) > 4):
+                    pending.popleft().result()
+                    written += 1
+                if bar:
+                    bar.update()
+        except UserError as err:
+            error = err
+        for future in pending:  # finish (or fail) the writes under way
+            try:
+                future.result()
+                written += 1
+            except UserError as err:
+                error = error or err
+    if error is not None:
+        raise UserError(f'{error}\n({written} of {len(pairs)} fused '
+                        f'image(s) were written to {out}, each complete; '
+                        'the others were not)') from error
+    return dict(written=written, seconds=time.perf_counter() - start,
+                fusion_seconds=fusion_seconds)
 
 
-@torch.no_grad()
-def fuse_pair(net, ir_img: np.ndarray, vis_img: np.ndarray, device,
-              stretch: bool = False):
-    """Fused uint8 image (colour if the visible image is colour)."""
-    ir_y, vis_y = (
-        torch.from_numpy(to_unit(luma_array(img)))[None, None].to(device)
-        for img in (ir_img, vis_img))
-    fused = net(ir_y, vis_y)[0, 0]
-    if stretch:
-        fused = (fused - fused.min()) / (fused.max() - fused.min()).clamp_min(
-            1e-12)
-    return restore_colour_array(fused.cpu().numpy(), vis_img)
-
-
-def as_bgr8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == np.uint16:
-        img = (img / 257).round().astype(np.uint8)
-    return img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-
-
-def main():
+def main(args) -> None:
     tune_malloc()
-    args = parse_args()
-    register_all_modules(init_default_scope=False)
-    net = load_fusion_network(args.config, args.checkpoint, args.cfg_options,
-                              args.device)
-    pairs = pair_paths(args.ir, args.vis)
-    os.makedirs(args.out, exist_ok=True)
-    if args.panels:
-        os.makedirs(osp.join(args.out, 'panels'), exist_ok=True)
-    bar = ProgressBar(len(pairs))
-    for name, ir_path, vis_path in pairs:
-        ir_img, vis_img = read(ir_path), read(vis_path)
-        if ir_img.shape[:2] != vis_img.shape[:2]:
-            raise ValueError(f'sizes differ: {ir_path} is {ir_img.shape[:2]}'
-                             f', {vis_path} is {vis_img.shape[:2]}')
-        fused = fuse_pair(net, ir_img, vis_img, args.device, args.stretch)
-        cv2.imwrite(osp.join(args.out, name + '.png'), fused)
-        if args.panels:
-            panel = np.concatenate(
-                [as_bgr8(ir_img), as_bgr8(vis_img), as_bgr8(fused)], axis=1)
-            cv2.imwrite(osp.join(args.out, 'panels', name + '.png'), panel)
-        bar.update()
-    print(f'\n{len(pairs)} fused image(s) written to {args.out}')
+    inferencer = build_inferencer(args)
+    pairs = list_pairs(dict(ir=args.ir, vis=args.vis))
+    stats = fuse_folder(inferencer, pairs, args.out, args.panels,
+                        args.stretch, args.float_range, args.workers)
+    print(f'\n{stats["written"]} fused image(s) written to {args.out} in '
+          f'{stats["seconds"]:.2f} s ({stats["written"] / stats["seconds"]:.2f}'
+          f' pairs/s; fusion itself {stats["fusion_seconds"]:.2f} s)')
 
 
 if __name__ == '__main__':
-    main()
+    cli_args = parse_args()
+    run_main(lambda: main(cli_args), debug=cli_args.debug)

@@ -1,11 +1,11 @@
 """Side-by-side panels of a fusion: sources, fused image, G's weights."""
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 import torch
 
-__all__ = ['to_bgr8', 'weight_colour_map', 'fusion_panel']
+__all__ = ['to_bgr8', 'weight_colour_map', 'tile_row', 'fusion_panel']
 
 
 def to_bgr8(img: torch.Tensor) -> np.ndarray:
@@ -36,6 +36,23 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
+def tile_row(tiles: List[Tuple[np.ndarray, str]],
+             labels: bool = True) -> np.ndarray:
+    """Put (H, W, 3) uint8 BGR tiles side by side, each captioned.
+
+    Args:
+        tiles (list[tuple[np.ndarray, str]]): Tiles of one height and their
+            captions.
+        labels (bool): Write the captions. Defaults to True.
+
+    Returns:
+        np.ndarray: (H, sum of W, 3) uint8 BGR.
+    """
+    return np.concatenate(
+        [_label(tile.copy(), text) if labels else tile
+         for tile, text in tiles], axis=1)
+
+
 def fusion_panel(ir: torch.Tensor,
                  vis: torch.Tensor,
                  fused: Union[torch.Tensor, Dict[str, torch.Tensor]],
@@ -64,7 +81,4 @@ def fusion_panel(ir: torch.Tensor,
     tiles += [(to_bgr8(img), caption) for caption, img in fused.items()]
     if w_ir is not None:
         tiles.append((weight_colour_map(w_ir), 'w_ir'))
-    row = np.concatenate(
-        [_label(tile, text) if labels else tile for tile, text in tiles],
-        axis=1)
-    return cv2.cvtColor(row, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(tile_row(tiles, labels), cv2.COLOR_BGR2RGB)

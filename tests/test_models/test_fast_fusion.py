@@ -12,7 +12,8 @@ from eager_reference import refusion_forward
 from eager_reference import transformer_block as eager_block
 
 from tdfusion_mm.models.fusion_backbones import ReFusion
-from tdfusion_mm.models.layers import CrossModalFusion, TransformerBlock
+from tdfusion_mm.models.layers import (CrossModalFusion, TransformerBlock,
+                                       restormer)
 
 
 def perturbed(net, dtype=torch.float32, seed=0):
@@ -44,6 +45,7 @@ def test_row_bands_match_eager(band_pixels, monkeypatch):
     """Inference over row bands (one-row halos, Gram sums accumulated over
     bands) gives the whole-image result; bands of one row up to one band
     short of the image, odd sizes, batch 2."""
+    monkeypatch.setattr(restormer, 'MIN_BAND_ROWS', 1)
     net = perturbed(ReFusion(band_pixels=band_pixels)).eval()
     ir, vis = torch.rand(2, 1, 37, 53), torch.rand(2, 1, 37, 53)
     with torch.no_grad():
@@ -68,6 +70,21 @@ def test_row_bands_match_eager(band_pixels, monkeypatch):
     with torch.no_grad():
         net.train()(ir, vis)  # nor does training mode
     assert banded == []
+
+
+def test_rows_per_band_have_a_floor():
+    """A tiny band_pixels gives bands of MIN_BAND_ROWS rows, not of one."""
+    block = TransformerBlock(16, 8, band_pixels=1).eval()
+    x = torch.zeros(1, 16, 37, 53)
+    with torch.no_grad():
+        bands = restormer._row_bands(block, x)
+    rows = restormer.MIN_BAND_ROWS
+    assert bands[0] == (0, rows) and len(bands) == -(-37 // rows)
+    block.band_pixels = 53 * 36  # 36 rows: above the floor
+    with torch.no_grad():
+        assert restormer._row_bands(block, x) == [(0, 36), (36, 37)]
+        block.band_pixels = 1
+        assert restormer._row_bands(block, x[:, :, :rows]) == []
 
 
 def test_fast_block_matches_eager_any_layout():

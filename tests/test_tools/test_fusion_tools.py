@@ -78,31 +78,69 @@ def test_eval_fusion(tmp_path):
 
 
 
-def test_eval_fusion_errors_name_the_files(tmp_path, monkeypatch):
+def test_eval_fusion_errors_name_the_files(tmp_path):
+    from tdfusion_mm.apis import UserError
     tool = load_tool('tools/eval_fusion.py')
     fused, ir, vis = (str(tmp_path / d) for d in ('fused', 'ir', 'vis'))
     write_images(fused, ['a', 'b'], (20, 24), False, 0)
     write_images(ir, ['a', 'b'], (20, 24), False, 1)
     write_images(vis, ['a'], (20, 24), False, 2)
-    with pytest.raises(FileNotFoundError, match=r"no partner in .*\['b'\]"):
+    with pytest.raises(UserError, match=r"missing in .*vis: \['b'\]"):
         tool.match(fused, ir, vis)
     write_images(fused, ['c'], (20, 24), False, 0)
     write_images(ir, ['c'], (20, 24), False, 1)
     write_images(vis, ['b', 'c'], (20, 24), False, 2)
     write_images(vis, ['b'], (20, 24), False, 2, ext='.jpg')
-    with pytest.raises(ValueError, match="two images named 'b'"):
+    with pytest.raises(UserError, match="two images named 'b'"):
         tool.match(fused, ir, vis)
     os.remove(f'{vis}/b.jpg')
     write_images(ir, ['d'], (20, 24), False, 1)
     write_images(vis, ['d'], (20, 24), False, 1)
-    with pytest.raises(FileNotFoundError, match=r"no fused image .*\['d'\]"):
+    with pytest.raises(UserError, match=r"missing in .*fused: \['d'\]"):
         tool.match(fused, ir, vis)
     os.remove(f'{ir}/d.png')
+    os.remove(f'{vis}/d.png')
     write_images(vis, ['c'], (20, 23), False, 3)
-    monkeypatch.setattr(sys, 'argv', [
-        'eval_fusion.py', fused, ir, vis, '--out', str(tmp_path / 'out')])
-    with pytest.raises(ValueError, match=r'sizes differ .*c\.png'):
-        tool.main()
+    out = str(tmp_path / 'out')
+    with pytest.raises(UserError, match=r'sizes differ .*c\.png'):
+        tool.main(tool.parse_args([fused, ir, vis, '--out', out]))
+    assert not osp.exists(out)
+
+
+def test_eval_fusion_refuses_what_would_change_scores(tmp_path):
+    """Truncated JPEG, float TIFF without a range, an unwritable result:
+    errors naming the file, no result files (issue 16)."""
+    from tdfusion_mm.apis import UserError
+    tool = load_tool('tools/eval_fusion.py')
+    fused, ir, vis = (str(tmp_path / d) for d in ('fused', 'ir', 'vis'))
+    write_images(fused, ['a'], (40, 48), False, 0)
+    write_images(ir, ['a'], (40, 48), False, 1)
+    write_images(vis, ['a'], (40, 48), True, 2, ext='.jpg')
+    out = str(tmp_path / 'out')
+    args = tool.parse_args([fused, ir, vis, '--out', out])
+    data = open(f'{vis}/a.jpg', 'rb').read()
+    open(f'{vis}/a.jpg', 'wb').write(data[:len(data) // 2])
+    with pytest.raises(UserError, match=r'truncated JPEG .*vis/a\.jpg'):
+        tool.main(args)
+    write_images(vis, ['a'], (40, 48), True, 2, ext='.jpg')
+    os.remove(f'{fused}/a.png')
+    ramp = np.linspace(0, 255, 40 * 48, dtype=np.float32).reshape(40, 48)
+    cv2.imwrite(f'{fused}/a.tiff', ramp)
+    with pytest.raises(UserError, match=r'a\.tiff is a float32 image'):
+        tool.main(args)
+    os.makedirs(f'{out}/summary.md')  # the last result cannot be written
+    with pytest.raises(UserError, match=r'cannot write .*summary\.md'):
+        tool.main(tool.parse_args([fused, ir, vis, '--out', out,
+                                   '--float-range', '0', '255']))
+    assert os.listdir(out) == ['summary.md']
+    os.rmdir(f'{out}/summary.md')
+    tool.main(tool.parse_args([fused, ir, vis, '--out', out,
+                               '--float-range', '0', '255']))
+    with open(osp.join(out, 'per_image.csv')) as f:
+        row = list(csv.DictReader(f))[0]
+    assert float(row['EN']) > 7  # the ramp, not a white (EN 0) image
+    assert sorted(os.listdir(out)) == ['per_image.csv', 'summary.csv',
+                                      'summary.md']
 
 
 @pytest.fixture(scope='module')
@@ -156,17 +194,62 @@ def test_fuse_pair_with_official_checkpoint(tiny_refusion, tmp_path):
 
 
 def test_fuse_loads_ours_and_official_alike(tiny_refusion):
-    from tdfusion_mm.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    tool = load_tool('tools/fuse.py')
+    from tdfusion_mm.apis import FusionInferencer
     nets = [
-        tool.load_fusion_network(str(tiny_refusion / 'cfg.py'),
-                                 str(tiny_refusion / ckpt), None, 'cpu')
+        FusionInferencer(str(tiny_refusion / 'cfg.py'),
+                         str(tiny_refusion / ckpt), device='cpu').fusion_net
         for ckpt in ('ours.pth', 'official.pth')
     ]
     for (key, ours), (_, official) in zip(nets[0].state_dict().items(),
                                           nets[1].state_dict().items()):
         assert torch.equal(ours, official), key
+
+
+def test_fuse_reports_failures(tiny_refusion, tmp_path):
+    """What fuse.py used to pass silently (issue 16): errors naming the
+    file, exit status 1, no traceback unless --debug."""
+    from tdfusion_mm.apis import UserError
+    tool = load_tool('tools/fuse.py')
+    cfg, ckpt = str(tiny_refusion / 'cfg.py'), str(tiny_refusion / 'ours.pth')
+    ir, vis, out = (str(tmp_path / d) for d in ('ir', 'vis', 'out'))
+    write_images(ir, ['a', 'b'], (30, 41), False, 0)
+    write_images(vis, ['a', 'b'], (30, 41), True, 1, ext='.jpg')
+
+    def fuse(*extra, ir_path=ir, vis_path=vis):
+        tool.main(tool.parse_args([cfg, ckpt, '--ir', ir_path, '--vis',
+                                   vis_path, '--out', out, *extra]))
+
+    os.makedirs(f'{out}/b.png')  # an output that cannot be written
+    with pytest.raises(UserError, match=r'cannot write .*out/b\.png(.|\n)*'
+                       r'1 of 2 fused image\(s\) were written'):
+        fuse()
+    os.rmdir(f'{out}/b.png')
+    data = open(f'{vis}/b.jpg', 'rb').read()
+    open(f'{vis}/b.jpg', 'wb').write(data[:len(data) // 2])
+    with pytest.raises(UserError, match=r'truncated JPEG .*vis/b\.jpg'):
+        fuse()
+    os.remove(f'{vis}/b.jpg')
+    os.remove(f'{ir}/b.png')
+    cv2.imwrite(f'{ir}/a.tiff', np.full((30, 41), 200, np.float32))
+    with pytest.raises(UserError, match="two images named 'a'"):
+        fuse()
+    os.remove(f'{ir}/a.png')
+    with pytest.raises(UserError, match=r'a\.tiff is a float32 image'):
+        fuse()
+    fuse('--float-range', '0', '255')
+    assert cv2.imread(f'{out}/a.png').shape == (30, 41, 3)
+    empty = str(tmp_path / 'empty')
+    os.makedirs(empty)
+    with pytest.raises(UserError, match='no images .* in .*empty'):
+        fuse(ir_path=empty, vis_path=empty)
+    assert not [f for f in os.listdir(out) if 'tmp' in f]
+    # As a command: one line, exit status 1; --debug adds the traceback.
+    args = ['tools/fuse.py', cfg, ckpt, '--ir', empty, '--vis', empty,
+            '--out', out]
+    log = run(args, expect_ok=False)
+    assert 'Traceback' not in log
+    assert log.strip().splitlines()[-1].startswith('error: no images')
+    assert 'Traceback' in run(args + ['--debug'], expect_ok=False)
 
 
 def test_plot_curves(tmp_path):

@@ -10,8 +10,11 @@ timings do not depend on image content.
 Items:
 
 * ``fuse``: ``ReFusion`` forward under ``torch.inference_mode`` on one pair
-  (batch 1) at each ``--sizes``; ``fast`` is the library network, ``eager``
-  the straightforward reference kept in ``tests/test_models``.
+  (batch 1) at each ``--sizes``; ``fast`` is the library network (row bands
+  of ``--band-pixels``), ``whole`` the same on the whole image at once
+  (``band_pixels=0``), ``onnx`` its ONNX export run by ONNX Runtime (CPU,
+  ``--threads`` intra-op threads), ``eager`` the straightforward reference
+  kept in ``tests/test_models``.
 * ``plain``: a plain fusion step (G's weights under no-grad, F forward on
   the crops, fusion loss, backward, F's optimizer step).
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
@@ -23,10 +26,24 @@ Training uses the paper's sizes: one pair doubled by the IR/visible swap,
 256x256 crops for the fusion loss, the task network at 240x320 (MSRS,
 SegFormer-B0) or 192x256 (M3FD, YOLO config).
 
+``--rounds N`` measures the whole list of items N times, alternated (A, B,
+C, A, B, C, ...), so that a change of load on a shared machine hits every
+item alike; the summary compares medians over the rounds of one run.
+``--fuse-folder IR VIS`` instead measures ``tools/fuse.py``'s folder loop
+(reading and writing in threads beside the fusion) against the pure
+fusion of the same pairs from memory, alternated, in one process.
+
+Figures measured elsewhere (the official code in issue 8) are printed as
+references only: a ratio to them would compare different machines and days.
+
 Example::
 
     python tools/analysis_tools/benchmark.py --runs 5
     python tools/analysis_tools/benchmark.py --quick
+    python tools/analysis_tools/benchmark.py --no-train --impls fast whole \
+        onnx --sizes 480x640 1024x1280 --rounds 3 --runs 3
+    python tools/analysis_tools/benchmark.py --fuse-folder \
+        data/MSRS/test/ir data/MSRS/test/vi --rounds 3
 """
 import argparse
 import json
@@ -62,9 +79,11 @@ def build_fuse(impl: str, size, band_pixels: int):
     import torch
     from tdfusion_mm.models.fusion_backbones import ReFusion
     torch.manual_seed(0)
-    net = ReFusion(band_pixels=band_pixels).eval()
+    net = ReFusion(band_pixels=0 if impl == 'whole' else band_pixels).eval()
     ir = torch.rand(1, 1, *size)
     vis = torch.rand(1, 1, *size)
+    if impl == 'onnx':
+        return build_onnx(net, ir, vis)
     if impl == 'eager':
         sys.path.insert(0, osp.join(REPO, 'tests', 'test_models'))
         from eager_reference import refusion_forward
@@ -79,6 +98,28 @@ def build_fuse(impl: str, size, band_pixels: int):
     def step():
         with torch.inference_mode():
             forward()
+
+    return step
+
+
+def build_onnx(net, ir, vis):
+    """ONNX Runtime session of ``net``'s export; a step runs it once."""
+    import tempfile
+
+    import onnxruntime as ort
+    sys.path.insert(0, osp.join(REPO, 'tools', 'deployment'))
+    from pytorch2onnx import export
+    onnx_file = osp.join(tempfile.mkdtemp(), 'refusion.onnx')
+    export(net, onnx_file)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(os.environ.get('OMP_NUM_THREADS', 2))
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(onnx_file, options,
+                                   providers=['CPUExecutionProvider'])
+    feed = dict(ir=ir.numpy(), vis=vis.numpy())
+
+    def step():
+        session.run(['fused'], feed)
 
     return step
 
@@ -216,6 +257,54 @@ def measure(item: str, args) -> dict:
                 .splitlines()[-1:] or ['failed'])
 
 
+def fuse_folder_benchmark(args) -> None:
+    """tools/fuse.py's folder loop against pure fusion, alternated."""
+    import shutil
+    import tempfile
+
+    import torch
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from fuse import fuse_folder
+
+    from tdfusion_mm.apis import FusionInferencer, list_pairs, read_pair
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    ir_dir, vis_dir = args.fuse_folder
+    pairs = list_pairs(dict(ir=ir_dir, vis=vis_dir))
+    work = tempfile.mkdtemp()
+    torch.manual_seed(0)
+    ckpt = osp.join(work, 'f.pth')
+    torch.save(ReFusion(band_pixels=args.band_pixels).state_dict(), ckpt)
+    cfg = dict(model=dict(fusion_backbone=dict(
+        type='ReFusion', band_pixels=args.band_pixels)))
+    from mmengine.config import Config
+    inferencer = FusionInferencer(Config(cfg), ckpt, device='cpu')
+    loaded = [read_pair(p['ir'], p['vis']) for p in pairs]
+    print(f'{len(pairs)} pairs of {ir_dir} and {vis_dir}; {args.threads} '
+          f'threads; load average at start: {load()}')
+    tool, pure = [], []
+    for round_ in range(args.rounds):
+        start = time.perf_counter()
+        for item in loaded:
+            inferencer.fuse(item['ir_unit'], item['vis_unit'])
+        pure.append(time.perf_counter() - start)
+        out = osp.join(work, f'out{round_}')
+        stats = fuse_folder(inferencer, pairs, out, workers=args.workers,
+                            progress=False)
+        tool.append(stats['seconds'])
+        shutil.rmtree(out)
+        print(f'round {round_ + 1}: pure fusion {pure[-1]:.2f} s '
+              f'({len(pairs) / pure[-1]:.3f} pairs/s), fuse.py loop '
+              f'{tool[-1]:.2f} s ({len(pairs) / tool[-1]:.3f} pairs/s), '
+              f'{100 * pure[-1] / tool[-1]:.1f} % of pure; load {load()}',
+              flush=True)
+    shutil.rmtree(work)
+    ratio = statistics.median(p / t for p, t in zip(pure, tool))
+    print(f'median over {args.rounds} rounds: fuse.py reaches '
+          f'{100 * ratio:.1f} % of the pure fusion throughput; load average '
+          f'at end: {load()}')
+
+
 def fmt(res: dict) -> str:
     if 'error' in res:
         return f'{res["item"]:<28} FAILED: {res["error"][0][:80]}'
@@ -231,7 +320,15 @@ def main() -> None:
                         default=['256x256', '480x640', '1024x1280'],
                         help='fusion inference sizes, HxW')
     parser.add_argument('--impls', nargs='+', default=['fast', 'eager'],
-                        choices=['fast', 'eager'])
+                        choices=['fast', 'whole', 'onnx', 'eager'])
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='measure all items this many times, '
+                        'alternated')
+    parser.add_argument('--fuse-folder', nargs=2, metavar=('IR', 'VIS'),
+                        help="measure tools/fuse.py's folder loop against "
+                        'pure fusion on these folders')
+    parser.add_argument('--workers', type=int, default=2,
+                        help='reading threads of --fuse-folder')
     parser.add_argument('--setups', nargs='+', default=['msrs', 'm3fd'],
                         choices=list(TRAIN_SETUPS))
     parser.add_argument('--runs', type=int, default=5)
@@ -262,6 +359,9 @@ def main() -> None:
     if args.item:
         run_item(args)
         return
+    if args.fuse_folder:
+        fuse_folder_benchmark(args)
+        return
     if args.quick:
         args.runs, args.sizes, args.setups = 3, ['480x640'], ['msrs']
 
@@ -275,7 +375,7 @@ def main() -> None:
               f'{"peak MB":>9} {"per s":>8}   load (1/5/15 min)')
     print(header)
     print('-' * len(header))
-    results = {}
+    results = {}  # item -> list of results, one per round
     items = []
     if not args.no_fuse:
         items += [f'fuse:{impl}:{size}' for size in args.sizes
@@ -285,22 +385,40 @@ def main() -> None:
             if args.frozen else ('plain', 'meta', 'ft')
         items += [f'{kind}:{setup}' for setup in args.setups
                   for kind in kinds]
-    for item in items:
-        results[item] = res = measure(item, args)
-        print(fmt(res), flush=True)
+    for round_ in range(args.rounds):
+        if args.rounds > 1:
+            print(f'round {round_ + 1} of {args.rounds}')
+        for item in items:
+            res = measure(item, args)
+            if 'times' in res:
+                results.setdefault(item, []).append(res)
+            print(fmt(res), flush=True)
     print('-' * len(header))
+
+    def median(item):
+        """Median time over all runs of all rounds, and the peak."""
+        if item not in results:
+            return None
+        times = [t for res in results[item] for t in res['times']]
+        return (statistics.median(times),
+                max(res['peak_mb'] for res in results[item]))
+
     for size in args.sizes:
-        a, b = (results.get(f'fuse:{i}:{size}') for i in ('fast', 'eager'))
-        if a and b and 'times' in a and 'times' in b:
-            print(f'fusion {size}: fast is '
-                  f'{statistics.median(b["times"]) / statistics.median(a["times"]):.2f}x'
-                  f' the eager reference, peak memory '
-                  f'{a["peak_mb"] / max(b["peak_mb"], 1):.2f}x')
-        if size == '480x640' and a and 'times' in a:
-            print(f'fusion 480x640: {3.87 / statistics.median(a["times"]):.2f}x'
-                  ' faster than the official 3.87 s (issue 8)')
+        meds = {i: median(f'fuse:{i}:{size}') for i in args.impls}
+        base = meds.get('fast') or meds.get('whole')
+        for impl, med in meds.items():
+            if med and base:
+                print(f'fusion {size} {impl}: median {med[0]:.3f} s, peak '
+                      f'{med[1]:.0f} MB; time {med[0] / base[0]:.2f}x and '
+                      f'peak {med[1] / max(base[1], 1):.2f}x the '
+                      f'{"fast" if meds.get("fast") else "whole"} path')
+    if '480x640' in args.sizes:
+        print('reference, not comparable with this run: the official code '
+              'took 3.87 s and +992 MB at 480x640 on another machine and '
+              'day (issue 8)')
     for setup in args.setups:
-        p, m, f = (results.get(f'{k}:{setup}') for k in ('plain', 'meta', 'ft'))
+        p, m, f = (results.get(f'{k}:{setup}', [None])[-1]
+                   for k in ('plain', 'meta', 'ft'))
         if all(r and 'times' in r for r in (p, m, f)):
             mp = statistics.median(p['times'])
             print(f'{setup}: meta/plain {statistics.median(m["times"]) / mp:.2f}'

@@ -475,6 +475,7 @@ def panel(task: str, args, out_jpg: str) -> bool:
     import numpy as np
     import torch
 
+    from tdfusion_mm.apis import read_pair
     from tdfusion_mm.registry import DATASETS
     from tdfusion_mm.visualization import fusion_panel
     seed = args.seeds[0]
@@ -489,16 +490,17 @@ def panel(task: str, args, out_jpg: str) -> bool:
     rows = []
     for i in range(min(args.panel_pairs, len(dataset))):
         info = dataset.get_data_info(i)
-        ir = cv2.imread(info['ir_path'], cv2.IMREAD_GRAYSCALE)
-        vis = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
+        pair = read_pair(info['ir_path'], info['img_path'])  # checked, [0, 1]
+        ir, vis = pair['ir_unit'], pair['vis_unit']
+        if vis.ndim == 2:
+            vis = np.repeat(vis[..., None], 3, axis=2)
         scale = min(1.0, 640 / ir.shape[1])
         if scale < 1:
             ir, vis = (cv2.resize(x, None, fx=scale, fy=scale,
                                   interpolation=cv2.INTER_AREA)
                        for x in (ir, vis))
-        ir_t = torch.from_numpy(ir)[None, None].float().to(args.device) / 255
-        vis_t = (torch.from_numpy(vis).permute(2, 0, 1)[None].float()
-                 .to(args.device) / 255)
+        ir_t = torch.from_numpy(ir)[None, None].to(args.device)
+        vis_t = torch.from_numpy(vis).permute(2, 0, 1)[None].to(args.device)
         with torch.no_grad():
             fused = {f'{v} loss': models[v].fuse(ir_t, vis_t)['image'][0]
                      for v in ('fixed', 'learned')}

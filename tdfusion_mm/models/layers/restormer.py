@@ -14,7 +14,9 @@ step of TDFusion.
 All convolutions are stride 1 with 'same' padding and the attention mixes
 channels, not positions, so every block accepts any spatial size.
 """
-from typing import Optional
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
@@ -62,18 +64,18 @@ def _attention_from_terms(terms: list, temperature: torch.Tensor,
     1e-12 like ``F.normalize``). Shape (B, heads, c, c).
     """
     qk, qq, kk = terms
-    b, c = qk.shape[:2]
+    c = qk.shape[-1]
     ch = c // num_heads
-    eye = torch.eye(c, dtype=torch.bool, device=qk.device)
 
     def heads(m):  # diagonal (ch x ch) blocks: (B, C, C) -> (B, heads, ch, ch)
-        m = m.reshape(b, num_heads, ch, num_heads, ch)
-        return m.diagonal(dim1=1, dim2=3).permute(0, 3, 1, 2)
+        m = m.reshape(-1, num_heads, ch, num_heads, ch)
+        return torch.stack([m[:, h, :, h] for h in range(num_heads)], dim=1)
 
     gram = heads(qk)
-    # squared norms = diagonals of q q^T and k k^T
-    nq = qq[:, eye].reshape(b, num_heads, ch)
-    nk = kk[:, eye].reshape(b, num_heads, ch)
+    # squared norms = diagonals of q q^T and k k^T (plain slicing, so that
+    # the function also exports to ONNX)
+    nq = torch.diagonal(heads(qq), dim1=-2, dim2=-1)
+    nk = torch.diagonal(heads(kk), dim1=-2, dim2=-1)
     # max(sqrt(s), 1e-12) == sqrt(max(s, 1e-24)), with a finite gradient at 0
     nq = nq.clamp_min(1e-24).sqrt()
     nk = nk.clamp_min(1e-24).sqrt()
@@ -108,6 +110,12 @@ def _apply_mix(mix: torch.Tensor, v: torch.Tensor,
     return out
 
 
+# Fewest rows per band: each band costs a fixed overhead (two halo rows and
+# a few dozen operator calls), so a tiny ``band_pixels`` must not make
+# inference thousands of times slower (one-row bands: 547 s at 480x640).
+MIN_BAND_ROWS = 16
+
+
 def _row_bands(module: nn.Module, x: torch.Tensor) -> list:
     """Row ranges ``(r0, r1)`` for running ``module`` on ``x`` in bands.
 
@@ -115,14 +123,65 @@ def _row_bands(module: nn.Module, x: torch.Tensor) -> list:
     more than ``module.band_pixels`` pixels per image. Otherwise the result
     is empty and the caller takes its whole-image path (in training, banding
     measured a few percent slower and memory is set by the graph anyway).
+    A band has at least :data:`MIN_BAND_ROWS` rows.
     """
     h, w = x.shape[-2:]
     band_pixels = module.band_pixels
     if (band_pixels <= 0 or module.training or torch.is_grad_enabled()
             or h * w <= band_pixels):
         return []
-    rows = max(1, band_pixels // w)
+    rows = max(MIN_BAND_ROWS, band_pixels // w)
+    if rows >= h:
+        return []
     return [(r, min(r + rows, h)) for r in range(0, h, rows)]
+
+
+_POOL: Optional[ThreadPoolExecutor] = None
+_POOL_LOCK = threading.Lock()
+
+
+def _map_bands(fn: Callable, bands: list) -> list:
+    """``[fn(band) for band in bands]``, the bands spread over threads.
+
+    Each band is a chain of small operations. Run one after the other with
+    PyTorch's intra-op threads, every operation is a parallel region whose
+    threads must all arrive at its barrier: on a loaded machine one
+    descheduled thread stalls them all, many times per band. Instead each
+    of ``torch.get_num_threads()`` Python threads (PyTorch releases the GIL)
+    runs whole bands single-threaded, and the caller's thread count is
+    restored afterwards. The results keep the order of ``bands``. Bands
+    run without a graph (grad modes are per thread: set again in each).
+    """
+    global _POOL
+    threads = min(torch.get_num_threads(), len(bands))
+    if threads <= 1:
+        return [fn(band) for band in bands]
+    no_graph = torch.inference_mode if torch.is_inference_mode_enabled() \
+        else torch.no_grad
+
+    def single_threaded(band):
+        torch.set_num_threads(1)
+        with no_graph():
+            return fn(band)
+
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < threads:
+            _POOL = ThreadPoolExecutor(threads,
+                                       thread_name_prefix='row-bands')
+        pool = _POOL
+    try:
+        return list(pool.map(single_threaded, bands))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _sum_terms(terms: List[list]) -> list:
+    """Sum the bands' :func:`_gram_terms`, in band order."""
+    total = [t.clone() for t in terms[0]]
+    for band in terms[1:]:
+        for t, u in zip(total, band):
+            t.add_(u)
+    return total
 
 
 def _with_halo(x: torch.Tensor, r0: int, r1: int):
@@ -135,13 +194,6 @@ def _with_halo(x: torch.Tensor, r0: int, r1: int):
     top = max(r0 - 1, 0)
     band = x[:, :, top:min(r1 + 1, x.shape[2])]
     return band, slice(r0 - top, r0 - top + r1 - r0)
-
-
-def _accumulate(total: Optional[list], band: list) -> list:
-    """Add a band's :func:`_gram_terms` to the running ``total``."""
-    if total is None:
-        return band
-    return [t.add_(u) for t, u in zip(total, band)]
 
 
 def _add_into(out: torch.Tensor, r0: int, r1: int, a: torch.Tensor,
@@ -213,12 +265,13 @@ class WithBiasLayerNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(num_channels))
         self.bias = nn.Parameter(torch.zeros(num_channels))
         self.eps = eps
+        self.num_channels = num_channels  # a constant when traced (ONNX)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise ``x`` (B, C, H, W) over C."""
         # One fused pass over the channel axis: in channels-last memory the
         # permuted view is contiguous, so no temporaries are made.
-        out = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1], ),
+        out = F.layer_norm(x.permute(0, 2, 3, 1), (self.num_channels, ),
                            self.weight, self.bias, self.eps)
         return out.permute(0, 3, 1, 2)
 
@@ -391,25 +444,31 @@ class TransformerBlock(nn.Module):
 
     def _forward_bands(self, x: torch.Tensor, bands: list) -> torch.Tensor:
         """The same function, computed over row bands (no graph)."""
-        terms = None
-        for r0, r1 in bands:
-            z, rows = _with_halo(x, r0, r1)
+
+        def gram(band):
+            z, rows = _with_halo(x, *band)
             z = self.norm1(z)
-            band = _gram_terms(self.attn.qkv_part(z, 0)[:, :, rows],
+            return _gram_terms(self.attn.qkv_part(z, 0)[:, :, rows],
                                self.attn.qkv_part(z, 1)[:, :, rows])
-            terms = _accumulate(terms, band)
-        mix = self.attn.mix(terms)
+
+        mix = self.attn.mix(_sum_terms(_map_bands(gram, bands)))
         x1 = torch.empty_like(x)
-        for r0, r1 in bands:
-            z, rows = _with_halo(x, r0, r1)
+
+        def attend(band):
+            z, rows = _with_halo(x, *band)
             v = self.attn.qkv_part(self.norm1(z), 2)[:, :, rows]
-            _add_into(x1, r0, r1, x[:, :, r0:r1],
+            _add_into(x1, *band, x[:, :, band[0]:band[1]],
                       _apply_mix(mix, v, self.attn.project_out.bias))
+
+        _map_bands(attend, bands)
         out = torch.empty_like(x)
-        for r0, r1 in bands:
-            z, rows = _with_halo(x1, r0, r1)
-            _add_into(out, r0, r1, x1[:, :, r0:r1],
+
+        def feed_forward(band):
+            z, rows = _with_halo(x1, *band)
+            _add_into(out, *band, x1[:, :, band[0]:band[1]],
                       self.ffn(self.norm2(z))[:, :, rows])
+
+        _map_bands(feed_forward, bands)
         return out
 
 
@@ -521,29 +580,37 @@ class CrossModalFusion(nn.Module):
     def _forward_bands(self, x1: torch.Tensor, x2: torch.Tensor,
                        bands: list) -> torch.Tensor:
         """The same function over row bands (no graph), as in the blocks."""
-        terms1 = terms2 = None
-        for r0, r1 in bands:
-            z1, rows = _with_halo(x1, r0, r1)
-            z2, _ = _with_halo(x2, r0, r1)
+
+        def grams(band):
+            z1, rows = _with_halo(x1, *band)
+            z2, _ = _with_halo(x2, *band)
             q1, k1 = (self._qkv(z1, 1, p)[:, :, rows] for p in (0, 1))
             q2, k2 = (self._qkv(z2, 2, p)[:, :, rows] for p in (0, 1))
-            terms1 = _accumulate(terms1, _gram_terms(q2, k1))
-            terms2 = _accumulate(terms2, _gram_terms(q1, k2))
-        mixes = self._mixes(terms1, terms2)
+            return _gram_terms(q2, k1) + _gram_terms(q1, k2)
+
+        terms = _sum_terms(_map_bands(grams, bands))
+        mixes = self._mixes(terms[:3], terms[3:])
         biases = self.project_mid1.bias, self.project_mid2.bias
         attended = torch.empty_like(x1), torch.empty_like(x2)
-        for r0, r1 in bands:
+
+        def attend(band):
             for branch, x in enumerate((x1, x2)):
-                z, rows = _with_halo(x, r0, r1)
+                z, rows = _with_halo(x, *band)
                 v = self._qkv(z, branch + 1, 2)[:, :, rows]
-                _add_into(attended[branch], r0, r1, x[:, :, r0:r1],
+                _add_into(attended[branch], *band, x[:, :, band[0]:band[1]],
                           _apply_mix(mixes[branch], v, biases[branch]))
-        x1, x2 = attended
-        out = torch.cat([x1, x2], dim=1)
+
+        _map_bands(attend, bands)
+        y1, y2 = attended
+        out = torch.cat([y1, y2], dim=1)
         result = torch.empty_like(out)
-        for r0, r1 in bands:
-            zo, rows = _with_halo(out, r0, r1)
-            y = self._expansions(zo, _with_halo(x1, r0, r1)[0],
-                                 _with_halo(x2, r0, r1)[0])
-            _add_into(result, r0, r1, out[:, :, r0:r1], y[:, :, rows])
+
+        def expand(band):
+            zo, rows = _with_halo(out, *band)
+            y = self._expansions(zo, _with_halo(y1, *band)[0],
+                                 _with_halo(y2, *band)[0])
+            _add_into(result, *band, out[:, :, band[0]:band[1]],
+                      y[:, :, rows])
+
+        _map_bands(expand, bands)
         return result

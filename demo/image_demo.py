@@ -1,0 +1,57 @@
+"""Fuse an infrared-visible pair (or two folders) and draw the task
+network's detections or masks on the fusion.
+
+    python demo/image_demo.py IR VIS CONFIG CHECKPOINT --out-dir outputs
+
+Writes ``outputs/fused/<name>.png`` (the fused image, visible colour),
+``outputs/vis/<name>.png`` (IR | visible | fused with T's predictions) and
+``outputs/preds/<name>.json`` (boxes, labels, scores) or ``.png`` (label
+map). IR and VIS are two image files or two folders matched by file name.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from tdfusion_mm.apis import FusionInferencer, run_main  # noqa: E402
+from tdfusion_mm.utils import tune_malloc  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('ir', help='infrared image or folder')
+    parser.add_argument('vis', help='visible image or folder')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out-dir', default='outputs', help='output folder')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--pred-score-thr', type=float, default=0.3,
+                        help='smallest score of a drawn box')
+    parser.add_argument('--float-range', type=float, nargs=2,
+                        metavar=('LOW', 'HIGH'),
+                        help='value range of float images (e.g. 0 1)')
+    parser.add_argument('--show', action='store_true',
+                        help='show each result in a window')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of input errors')
+    return parser.parse_args(argv)
+
+
+def main(args) -> None:
+    tune_malloc()
+    inferencer = FusionInferencer(args.config, args.checkpoint,
+                                  device=args.device)
+    result = inferencer(dict(ir=args.ir, vis=args.vis),
+                        out_dir=args.out_dir, show=args.show,
+                        pred_score_thr=args.pred_score_thr,
+                        float_range=args.float_range)
+    what = 'fused images, panels and predictions' if inferencer.has_task \
+        else 'fused images and panels (no task network in the checkpoint)'
+    print(f'{len(result["fused"])} pair(s): {what} written to '
+          f'{args.out_dir}')
+
+
+if __name__ == '__main__':
+    cli_args = parse_args()
+    run_main(lambda: main(cli_args), debug=cli_args.debug)

@@ -1,0 +1,149 @@
+"""demo/image_demo.py, demo/video_demo.py, tools/deployment/pytorch2onnx.py
+and tools/analysis_tools/browse_dataset.py on demo data."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run(args, expect_ok=True):
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == expect_ok, out[-3000:]
+    return out
+
+
+@pytest.fixture(scope='module')
+def demo_model(tmp_path_factory, demo_root):
+    """The demo YOLOX config file on the session's demo data, and a
+    checkpoint of its (untrained) model."""
+    from helpers import build
+    root = tmp_path_factory.mktemp('demo_model')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'))
+    for dl in (cfg.train_dataloader, cfg.val_dataloader,
+               cfg.test_dataloader):
+        dl.dataset.data_root = f'{demo_root}/m3fd/'
+    _, model, _ = build(cfg)
+    torch.save(dict(state_dict=model.state_dict()), root / 'det.pth')
+    cfg.dump(str(root / 'det_cfg.py'))
+    return str(root / 'det_cfg.py'), str(root / 'det.pth')
+
+
+def test_image_demo(demo_model, demo_root, tmp_path):
+    cfg, ckpt = demo_model
+    ir, vis = (f'{demo_root}/m3fd/{d}/00001.png' for d in ('Ir', 'Vis'))
+    log = run(['demo/image_demo.py', ir, vis, cfg, ckpt, '--out-dir',
+               str(tmp_path), '--pred-score-thr', '0'])
+    assert '1 pair(s): fused images, panels and predictions' in log
+    h, w = cv2.imread(vis).shape[:2]
+    assert cv2.imread(str(tmp_path / 'fused' / '00001.png')).shape == \
+        (h, w, 3)
+    assert cv2.imread(str(tmp_path / 'vis' / '00001.png')).shape == \
+        (h, 3 * w, 3)
+    assert (tmp_path / 'preds' / '00001.json').exists()
+    log = run(['demo/image_demo.py', ir, str(tmp_path / 'none.png'), cfg,
+               ckpt], expect_ok=False)
+    assert 'Traceback' not in log and 'none.png' in log
+
+
+def test_video_demo(demo_model, demo_root, tmp_path):
+    cfg, ckpt = demo_model
+    names = sorted(os.listdir(f'{demo_root}/m3fd/Vis'))[:4]
+    videos = {}
+    for folder in ('Ir', 'Vis'):
+        frames = [cv2.imread(f'{demo_root}/m3fd/{folder}/{n}')
+                  for n in names]
+        path = str(tmp_path / f'{folder}.avi')
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                                 frames[0].shape[1::-1])
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        videos[folder] = path
+    out = str(tmp_path / 'fused.avi')
+    log = run(['demo/video_demo.py', videos['Ir'], videos['Vis'], cfg, ckpt,
+               '--out', out])
+    assert '4 frame(s) fused' in log and 'frames/s' in log
+    capture = cv2.VideoCapture(out)
+    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 4
+    ok, frame = capture.read()
+    assert ok and frame.shape[:2] == (64, 80)
+    # two frame folders; panels
+    out = str(tmp_path / 'panels.avi')
+    run(['demo/video_demo.py', f'{demo_root}/m3fd/Ir',
+         f'{demo_root}/m3fd/Vis', cfg, ckpt, '--out', out, '--panels'])
+    ok, frame = cv2.VideoCapture(out).read()
+    assert ok and frame.shape[:2] == (64, 240)
+    assert not [f for f in os.listdir(tmp_path) if 'tmp' in f]
+
+
+def test_onnx_export_matches_pytorch(tmp_path):
+    ort = pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnx')
+    sys.path.insert(0, osp.join(REPO, 'tools', 'deployment'))
+    from pytorch2onnx import export
+
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    torch.manual_seed(0)
+    net = ReFusion(dim=8, num_blocks=1, num_heads=2).eval()
+    onnx_file = str(tmp_path / 'f.onnx')
+    export(net, onnx_file)
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    # Odd sizes, sizes unlike the export example, and a batch of two.
+    for shape in ((1, 1, 33, 47), (1, 1, 64, 80), (2, 1, 41, 29),
+                  (1, 1, 120, 97)):
+        ir, vis = torch.rand(shape), torch.rand(shape)
+        with torch.no_grad():
+            expected = net(ir, vis).numpy()
+        got = session.run(['fused'], dict(ir=ir.numpy(), vis=vis.numpy()))[0]
+        assert got.shape == expected.shape
+        assert np.abs(got - expected).max() < 1e-4, shape
+
+
+def test_pytorch2onnx_tool(tmp_path):
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnx')
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    cfg = dict(type='ReFusion', dim=8, num_blocks=1, num_heads=2)
+    (tmp_path / 'cfg.py').write_text(f'model = dict(fusion_backbone={cfg!r})\n')
+    torch.manual_seed(1)
+    torch.save(ReFusion(dim=8, num_blocks=1, num_heads=2).state_dict(),
+               tmp_path / 'f.pth')
+    out = str(tmp_path / 'f.onnx')
+    log = run(['tools/deployment/pytorch2onnx.py', str(tmp_path / 'cfg.py'),
+               str(tmp_path / 'f.pth'), '--out', out, '--verify', '31x45',
+               '64x64', '57x99'])
+    diffs = [float(line.split('= ')[1]) for line in log.splitlines()
+             if 'max |ONNX Runtime - PyTorch|' in line]
+    assert len(diffs) == 3 and max(diffs) < 1e-4
+
+
+@pytest.mark.parametrize('config,layout', [
+    ('tdfusion_yolo_demo.py', 'm3fd'), ('tdfusion_segformer_demo.py', 'msrs')
+])
+def test_browse_dataset(config, layout, demo_root, tmp_path):
+    out = str(tmp_path / 'browse')
+    options = [f'train_dataloader.dataset.data_root={demo_root}/{layout}/']
+    log = run(['tools/analysis_tools/browse_dataset.py',
+               f'configs/{config}', '--output-dir', out, '--not-show',
+               '--max-items', '2', '--cfg-options'] + options)
+    assert '2 item(s) drawn' in log
+    files = sorted(os.listdir(out))
+    assert len(files) == 2
+    row = cv2.imread(osp.join(out, files[0]))
+    # IR | visible at the task size (96x128), then the two 64x64 crops
+    # scaled to the row's height.
+    assert row.shape == (96, 2 * 128 + 2 * 96, 3)
+    ir_tile, vis_tile = row[:, :128], row[:, 128:256]
+    assert not np.array_equal(ir_tile, vis_tile)

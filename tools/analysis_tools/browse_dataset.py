@@ -1,0 +1,126 @@
+"""Look at a paired dataset after its pipeline, as mmdet's browse_dataset.
+
+    python tools/analysis_tools/browse_dataset.py CONFIG --output-dir browse \
+        [--split train|val|test] [--max-items N] [--not-show]
+
+Each item is drawn as one row: IR | visible, both with the annotations
+(boxes or label masks) drawn by the task library's visualizer, then the
+fusion-loss crops (IR crop | visible crop, scaled to the row's height)
+where the pipeline makes them. Saved as ``OUTPUT_DIR/<name>.png`` and/or
+shown in a window.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+from tdfusion_mm.apis import UserError, run_main, write_image  # noqa: E402
+from tdfusion_mm.registry import DATASETS, VISUALIZERS  # noqa: E402
+from tdfusion_mm.utils import register_all_modules  # noqa: E402
+from tdfusion_mm.visualization import tile_row  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--output-dir', default=None,
+                        help='save the pictures here')
+    parser.add_argument('--split', choices=['train', 'val', 'test'],
+                        default='train', help='which dataloader')
+    parser.add_argument('--max-items', type=int, default=None,
+                        help='stop after this many items')
+    parser.add_argument('--not-show', action='store_true',
+                        help='do not show the pictures')
+    parser.add_argument('--show-interval', type=float, default=2,
+                        help='seconds per picture when shown')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, key=value')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of input errors')
+    return parser.parse_args(argv)
+
+
+def to_bgr8(tensor) -> np.ndarray:
+    """A packed (C, H, W) image tensor (uint8 or uint16) -> uint8 BGR."""
+    img = tensor.numpy().transpose(1, 2, 0)
+    if img.dtype == np.uint16:
+        img = np.rint(img / 257.0).astype(np.uint8)
+    img = np.ascontiguousarray(img.astype(np.uint8))
+    return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.shape[2] == 1 \
+        else img
+
+
+def annotated(visualizer, name: str, img_bgr: np.ndarray, sample):
+    """The image with the sample's ground truth drawn, BGR."""
+    visualizer.add_datasample(name, img_bgr[..., ::-1].copy(), sample,
+                              draw_gt=True, draw_pred=False, show=False)
+    return np.ascontiguousarray(visualizer.get_image()[..., ::-1])
+
+
+def item_row(visualizer, item: dict, name: str) -> np.ndarray:
+    """IR | visible (annotated) [| IR crop | visible crop]."""
+    inputs, sample = item['inputs'], item['data_samples']
+    sample = sample.numpy() if hasattr(sample, 'numpy') else sample
+    gt = sample.get('gt_instances')
+    if gt is not None and hasattr(gt.get('bboxes'), 'tensor'):
+        gt.bboxes = gt.bboxes.tensor
+    tiles = [(annotated(visualizer, name, to_bgr8(inputs['ir']), sample),
+              'IR'),
+             (annotated(visualizer, name, to_bgr8(inputs['vis']), sample),
+              'visible')]
+    height = tiles[0][0].shape[0]
+    for key, caption in (('ir_crop', 'IR crop'), ('vis_crop', 'vis crop')):
+        if key in inputs:
+            crop = to_bgr8(inputs[key])
+            scale = height / crop.shape[0]
+            crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)),
+                                     height),
+                              interpolation=cv2.INTER_NEAREST)
+            tiles.append((crop, caption))
+    return tile_row(tiles)
+
+
+def main(args) -> None:
+    if not osp.isfile(args.config):
+        raise UserError(f'config not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    register_all_modules(init_default_scope=False)
+    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
+    vis_cfg = dict(cfg.visualizer, vis_backends=None, name='browse_dataset')
+    vis_cfg.pop('save_dir', None)
+    visualizer = VISUALIZERS.build(vis_cfg)
+    visualizer.dataset_meta = dataset.metainfo
+    total = len(dataset) if args.max_items is None else min(
+        args.max_items, len(dataset))
+    if total == 0:
+        raise UserError(f'the {args.split} dataset of {args.config} is empty')
+    bar = ProgressBar(total)
+    for index in range(total):
+        item = dataset[index]
+        path = item['data_samples'].metainfo.get('img_path', str(index))
+        name = osp.splitext(osp.basename(path))[0]
+        row = item_row(visualizer, item, name)
+        if args.output_dir:
+            write_image(osp.join(args.output_dir, name + '.png'), row)
+        if not args.not_show:
+            cv2.imshow('browse_dataset', row)
+            cv2.waitKey(int(args.show_interval * 1000))
+        bar.update()
+    if args.output_dir:
+        print(f'\n{total} item(s) drawn into {args.output_dir}')
+
+
+if __name__ == '__main__':
+    cli_args = parse_args()
+    run_main(lambda: main(cli_args), debug=cli_args.debug)

@@ -1,0 +1,143 @@
+"""Export the fusion network F to ONNX, with dynamic height and width.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out f.onnx \
+        [--verify 96x128 99x131]
+
+The ONNX model takes ``ir`` and ``vis`` (N, 1, H, W) float32 luma in [0, 1]
+and returns ``fused`` (N, 1, H, W) in (0, 1): the fusion network alone, as
+``tools/fuse.py`` runs it before restoring the visible image's colour.
+CHECKPOINT is ours, converted or official (as for ``tools/fuse.py``). The
+export traces the whole-image path (row bands are an inference-time memory
+saving of the PyTorch network; the value is the same) with torch's
+TorchScript-based exporter (``dynamo=False``: it needs the ``onnx``
+package only, not ``onnxscript``). ``--verify`` runs ONNX Runtime on random
+pairs of the given sizes and compares with PyTorch.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import warnings
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+
+from tdfusion_mm.apis import FusionInferencer, UserError, run_main  # noqa
+
+INPUT_NAMES = ('ir', 'vis')
+OUTPUT_NAME = 'fused'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config with model.fusion_backbone')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', required=True, help='ONNX file to write')
+    parser.add_argument('--opset', type=int, default=17,
+                        help='ONNX opset version')
+    parser.add_argument('--verify', nargs='*', default=None,
+                        metavar='HxW', help='compare ONNX Runtime with '
+                        'PyTorch at these sizes (default 96x128 99x131 '
+                        '480x640)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, key=value')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of input errors')
+    return parser.parse_args(argv)
+
+
+def load_fusion_network(config: str, checkpoint: str,
+                        cfg_options=None) -> torch.nn.Module:
+    """F of a config with a checkpoint's weights, in eval mode on the CPU."""
+    if not osp.isfile(config):
+        raise UserError(f'config not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg or 'fusion_backbone' not in cfg.model:
+        raise UserError(f'{config} has no model.fusion_backbone')
+    cfg.model = dict(fusion_backbone=cfg.model.fusion_backbone)
+    return FusionInferencer(cfg, checkpoint, device='cpu',
+                            check_memory=False).fusion_net
+
+
+def whole_image(net: torch.nn.Module) -> None:
+    """Turn the inference row bands off (their number depends on H, W)."""
+    for module in net.modules():
+        if hasattr(module, 'band_pixels'):
+            module.band_pixels = 0
+
+
+def export(net: torch.nn.Module, out: str, opset: int = 17) -> None:
+    """Write F as ONNX with dynamic batch, height and width."""
+    whole_image(net)
+    example = (torch.rand(1, 1, 64, 80), torch.rand(1, 1, 64, 80))
+    axes = {0: 'batch', 2: 'height', 3: 'width'}
+    folder = osp.dirname(osp.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(out)}.tmp-{os.getpid()}')
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # shape checks and layout branches are traced as constants,
+            # which is right here: values do not depend on them
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            torch.onnx.export(
+                net, example, tmp, input_names=list(INPUT_NAMES),
+                output_names=[OUTPUT_NAME], opset_version=opset,
+                dynamic_axes={name: axes for name in INPUT_NAMES +
+                              (OUTPUT_NAME, )}, dynamo=False)
+        os.replace(tmp, out)
+    except OSError as err:
+        raise UserError(f'cannot write {out}: {err.strerror or err}') from err
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def max_difference(net: torch.nn.Module, onnx_file: str, size,
+                   seed: int = 0) -> float:
+    """Largest |ONNX Runtime - PyTorch| on a random pair of ``size``."""
+    import onnxruntime as ort
+    g = torch.Generator().manual_seed(seed)
+    ir, vis = (torch.rand(1, 1, *size, generator=g) for _ in range(2))
+    with torch.no_grad():
+        expected = net(ir, vis).numpy()
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    got = session.run([OUTPUT_NAME], dict(ir=ir.numpy(), vis=vis.numpy()))[0]
+    if got.shape != expected.shape:
+        raise RuntimeError(f'ONNX output {got.shape}, PyTorch '
+                           f'{expected.shape} at {size}')
+    return float(np.abs(got - expected).max())
+
+
+def parse_size(text: str):
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise UserError(f'size {text!r}: expected HxW, e.g. 96x128'
+                        ) from None
+    return h, w
+
+
+def main(args) -> None:
+    net = load_fusion_network(args.config, args.checkpoint, args.cfg_options)
+    export(net, args.out, args.opset)
+    print(f'F exported to {args.out} (opset {args.opset}; inputs ir, vis '
+          '(N, 1, H, W) in [0, 1], dynamic N, H, W)')
+    if args.verify is not None:
+        sizes = [parse_size(s) for s in
+                 (args.verify or ['96x128', '99x131', '480x640'])]
+        for size in sizes:
+            diff = max_difference(net, args.out, size)
+            print(f'{size[0]}x{size[1]}: max |ONNX Runtime - PyTorch| = '
+                  f'{diff:.2e}')
+
+
+if __name__ == '__main__':
+    cli_args = parse_args()
+    run_main(lambda: main(cli_args), debug=cli_args.debug)
