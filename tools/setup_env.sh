@@ -16,7 +16,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   exit 0
 fi
 
-echo "[setup] creating/updating environment in $VENV (first run: ~10 min, mmcv compiles)"
+echo "[setup] creating/updating environment in $VENV (first run: 30-45 min on 2 cores, mmcv compiles)"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 # mmcv's setup.py imports pkg_resources, which setuptools>=81 removed.
@@ -27,7 +27,7 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
   -r "$ROOT/requirements-test.txt"
 if ! "$VENV/bin/python" -c "import mmcv.ops" 2>/dev/null; then
   # No wheel for this torch: build from source with the compiled ops
-  # (about 7 minutes on 2 cores; pip caches the wheel for later runs).
+  # (35-45 minutes on 2 cores; pip caches the wheel for later runs).
   MMCV_WITH_OPS=1 "${PIP[@]}" --no-build-isolation mmcv==2.1.0 "setuptools<81"
 fi
 "${PIP[@]}" mmdet==3.3.0 mmsegmentation==1.2.2 "setuptools<81"
