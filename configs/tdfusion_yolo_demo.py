@@ -66,8 +66,11 @@ model = dict(
 # paper's total movement of 0.8 (its lr 1e-4 x 8,000 pairs).
 train_cfg = dict(max_epochs=10, meta_steps=4, val_interval=5,
                  generator_movement=0.8)
+# (G's rate comes from generator_movement in training; 1e-3 is for models
+# stepped outside the loop.)
 optim_wrapper = dict(
     fusion_backbone=dict(optimizer=dict(lr=1e-3)),
+    loss_generator=dict(optimizer=dict(lr=1e-3)),
     task_model=dict(optimizer=dict(lr=3e-3)))
 # Constant learning rates: the schedule is too short for a step decay.
 param_scheduler = dict(

@@ -5,6 +5,7 @@
 _base_ = './yolox_tiny_m3fd.py'
 
 data_root = '{{$TASK_DATA_ROOT:data/demo/m3fd/}}'
+classes = ('People', 'Car')  # the demo scenes' classes
 img_scale = (128, 128)  # (w, h)
 max_epochs = 24
 num_last_epochs = 4
@@ -13,7 +14,8 @@ model = dict(
     data_preprocessor=dict(batch_augments=None),
     backbone=dict(deepen_factor=0.33, widen_factor=0.125),
     neck=dict(in_channels=[32, 64, 128], out_channels=32),
-    bbox_head=dict(in_channels=32, feat_channels=32))
+    bbox_head=dict(in_channels=32, feat_channels=32,
+                   num_classes=len(classes)))
 
 train_pipeline = [
     dict(type='Mosaic', img_scale=img_scale, pad_val=114.0),
@@ -39,10 +41,13 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(dataset=dict(data_root=data_root), pipeline=train_pipeline))
+    dataset=dict(dataset=dict(data_root=data_root,
+                              metainfo=dict(classes=classes)),
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, metainfo=dict(classes=classes),
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -24,7 +24,8 @@ TOOL = osp.join(REPO, 'tools', 'misc', 'check_dataset.py')
 def data(tmp_path):
     """A small demo dataset of our own (the tests break its files)."""
     return generate_demo_dataset(str(tmp_path / 'demo'), num_train=3,
-                                 num_test=2, height=32, width=40, seed=1)
+                                 num_test=2, height=32, width=40, seed=1,
+                                 classes=('People', 'Car'))
 
 
 def seg_dataset(msrs_root, split='train'):

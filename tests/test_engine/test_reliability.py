@@ -98,7 +98,7 @@ def train_cmd(demo_root, work_dir, extra=()):
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
         'train_cfg.max_epochs=1', 'train_cfg.meta_steps=2',
-        'train_cfg.val_interval=100',
+        'train_cfg.val_interval=100', 'train_dataloader.batch_size=4',
         'default_hooks.checkpoint.by_epoch=False',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.checkpoint.max_keep_ckpts=100',

@@ -85,6 +85,7 @@ def test_task_loss_reaches_f_only_through_g(demo_cfg):
 
 
 def test_swap_doubles_the_batch(demo_cfg):
+    demo_cfg.model.swap_modalities = True  # the demo turns it off
     cfg, model, _ = build(demo_cfg)
     data = batches(cfg)[0]
     batch = model.prepare(data)
