@@ -20,11 +20,11 @@ START=$(date +%s)
 
 "$PY" tools/misc/make_demo_data.py --out data/demo
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
+RUN_DIR="$(ls -d "$WORK"/2*/ | tail -n 1)"
 CKPT="$WORK/$(xargs basename < "$WORK/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" \
   2>&1 | tee "$WORK/test_output.txt"
 "$PY" tools/misc/demo_panels.py "$CONFIG" "$CKPT" --out "$WORK/panels"
-RUN_DIR="$(ls -d "$WORK"/2*/ | tail -n 1)"
 "$PY" tools/analysis_tools/plot_curves.py "$WORK" --out "$WORK/curves.png"
 
 MAP="$(grep -o 'pascal_voc/mAP: [0-9.]*' "$WORK/test_output.txt" | tail -n 1)"
