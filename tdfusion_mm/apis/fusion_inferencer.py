@@ -233,8 +233,9 @@ class FusionInferencer(BaseInferencer):
             raise UserError(f'the test pipeline must start with {_LOADER}')
         loader = pipeline.pop(0)
         self.vis_color_type = loader.get('vis_color_type', 'color')
+        # mmdet's/mmseg's LoadAnnotations and our LoadSegAnnotations.
         return Compose([t for t in pipeline
-                        if _type_name(t) != 'LoadAnnotations'])
+                        if not _type_name(t).endswith('Annotations')])
 
     def _init_visualizer(self, cfg: Config):
         """The task library's visualizer, without storage backends."""
