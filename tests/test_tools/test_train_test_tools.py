@@ -69,3 +69,18 @@ def test_test_script_prints_bbox_map(trained_m3fd, tmp_path):
     assert 'coco/bbox_mAP' in out and 'pascal_voc/mAP' in out
     assert osp.getsize(out_pkl) > 0
     assert glob.glob(osp.join(work_dir, '*', 'painted', '*.png'))
+
+
+def test_demo_panels_draw_every_test_image(trained_m3fd, tmp_path):
+    work_dir, options, _ = trained_m3fd
+    out_dir = str(tmp_path / 'panels')
+    out = run_tool([osp.join(REPO, 'tools', 'misc', 'demo_panels.py'),
+                    osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
+                    osp.join(work_dir, 'epoch_1.pth'), '--out', out_dir,
+                    '--cfg-options'] + options, REPO)
+    panels = sorted(glob.glob(osp.join(out_dir, '*.png')))
+    assert len(panels) == 4 and '4 panel(s) written' in out
+    import cv2
+    panel = cv2.imread(panels[0])
+    # Five tiles (IR | visible | fused | w_ir | predictions), enlarged.
+    assert panel.shape[0] >= 288 and panel.shape[1] == 5 * panel.shape[0] * 80 // 64
