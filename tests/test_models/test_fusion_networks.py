@@ -6,8 +6,9 @@ definitions (HaowenBai/TDFusion, ``nets/ReFusion.py``): every convolution
 there is a ``MetaConv2d`` (an ``nn.Conv2d`` stored as ``.conv`` whose weight
 is also registered as the wrapper's own ``weight``), so its state dict holds
 ``<name>.weight`` and ``<name>.conv.weight`` for each convolution; no
-convolution has a bias. The reference forward functions further down restate
-the official data flow on such a state dict, independently of our modules.
+convolution has a bias. The reference forward functions of
+``tdfusion_mm.testing.eager_reference`` restate the official data flow on
+such a state dict, independently of our modules.
 """
 import importlib.util
 import os.path as osp
@@ -22,6 +23,7 @@ from tdfusion_mm.models.fusion_backbones import (ReFusion,
 from tdfusion_mm.models.layers import WithBiasLayerNorm
 from tdfusion_mm.models.loss_generators import LossGenerationModule
 from tdfusion_mm.registry import MODELS
+from tdfusion_mm.testing import reference_lpn, reference_refusion
 
 torch.set_num_threads(2)
 
@@ -140,97 +142,6 @@ def make_official_state_dict(net, seed=0, dtype=torch.float32):
         if is_conv:  # MetaConv2d registers the same tensor twice
             sd[_alias(key)] = value
     return sd
-
-
-# --------------------------------------------------------------------------
-# Reference forward passes on an official-layout state dict (official data
-# flow, restated with explicit per-head loops and a (B, HW, C) layer norm).
-# --------------------------------------------------------------------------
-
-
-def _conv(sd, name, x):
-    w = sd[name + '.conv.weight']  # what the official nn.Conv2d uses
-    groups = x.shape[1] if (w.shape[1] == 1 and x.shape[1] > 1) else 1
-    return F.conv2d(x, w, padding=w.shape[-1] // 2, groups=groups)
-
-
-def _ln(sd, name, x):
-    b, c, h, w = x.shape
-    t = x.flatten(2).transpose(1, 2)
-    mu = t.mean(-1, keepdim=True)
-    var = t.var(-1, keepdim=True, unbiased=False)
-    t = (t - mu) / torch.sqrt(var + 1e-5) * sd[name + '.body.weight'] \
-        + sd[name + '.body.bias']
-    return t.transpose(1, 2).reshape(b, c, h, w)
-
-
-def _attn(q, k, v, temp, heads=8):
-    b, c, h, w = q.shape
-    ch = c // heads
-    outs = []
-    for i in range(heads):
-        sl = slice(i * ch, (i + 1) * ch)
-        qi = F.normalize(q[:, sl].flatten(2), dim=-1)
-        ki = F.normalize(k[:, sl].flatten(2), dim=-1)
-        a = torch.softmax(qi @ ki.transpose(1, 2) * temp[i], dim=-1)
-        outs.append((a @ v[:, sl].flatten(2)).reshape(b, ch, h, w))
-    return torch.cat(outs, 1)
-
-
-def _block(sd, p, x):
-    y = _ln(sd, p + 'norm1', x)
-    q, k, v = _conv(sd, p + 'attn.qkv_dwconv',
-                    _conv(sd, p + 'attn.qkv', y)).chunk(3, 1)
-    x = x + _conv(sd, p + 'attn.project_out',
-                  _attn(q, k, v, sd[p + 'attn.temperature']))
-    y = _ln(sd, p + 'norm2', x)
-    a, g = _conv(sd, p + 'ffn.dwconv', _conv(sd, p + 'ffn.project_in',
-                                              y)).chunk(2, 1)
-    return x + _conv(sd, p + 'ffn.project_out', F.gelu(a) * g)
-
-
-def _afm(sd, x1, x2):
-    q1, k1, v1 = _conv(sd, 'FM.qkv1_dwconv', _conv(sd, 'FM.qkv1',
-                                                   x1)).chunk(3, 1)
-    q2, k2, v2 = _conv(sd, 'FM.qkv2_dwconv', _conv(sd, 'FM.qkv2',
-                                                   x2)).chunk(3, 1)
-    x1 = x1 + _conv(sd, 'FM.project_mid1',
-                    _attn(q2, k1, v1, sd['FM.temperature1']))
-    x2 = x2 + _conv(sd, 'FM.project_mid2',
-                    _attn(q1, k2, v2, sd['FM.temperature2']))
-    out = torch.cat([x1, x2], 1)
-    g1, g2 = _conv(sd, 'FM.project_E_d', _conv(sd, 'FM.project_E',
-                                               out)).chunk(2, 1)
-    e1 = _conv(sd, 'FM.project_E1_d', _conv(sd, 'FM.project_E1', x1))
-    e2 = _conv(sd, 'FM.project_E2_d', _conv(sd, 'FM.project_E2', x2))
-    return (out + _conv(sd, 'FM.project_out1', F.gelu(g1) * e1) +
-            _conv(sd, 'FM.project_out2', F.gelu(g2) * e2))
-
-
-def reference_refusion(sd, ir, vis):
-    x1, x2 = _conv(sd, 'project_in_1', ir), _conv(sd, 'project_in_2', vis)
-    for i in range(2):
-        x1 = _block(sd, f'encoder1.{i}.', x1)
-    for i in range(2):
-        x2 = _block(sd, f'encoder2.{i}.', x2)
-    out = _afm(sd, x1, x2)
-    for i in range(2):
-        out = _block(sd, f'decoder.{i}.', out)
-    out = F.leaky_relu(_conv(sd, 'project_out_0', out), 0.01)
-    return torch.sigmoid(_conv(sd, 'project_out_1', out))
-
-
-def reference_lpn(sd, ir, vis):
-    x1, x2 = _conv(sd, 'patch_embed1', ir), _conv(sd, 'patch_embed2', vis)
-    for i in range(2):
-        x1 = _block(sd, f'encoder1.{i}.', x1)
-    for i in range(2):
-        x2 = _block(sd, f'encoder2.{i}.', x2)
-    out = torch.cat([x1, x2], 1)
-    for i in range(2):
-        out = _block(sd, f'encoder3.{i}.', out)
-    out = F.prelu(_conv(sd, 'out1', out), sd['out2.weight'])
-    return torch.softmax(_conv(sd, 'out3', out), dim=1)
 
 
 REFERENCES = {'refusion': reference_refusion, 'lpn': reference_lpn}
