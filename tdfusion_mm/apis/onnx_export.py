@@ -34,6 +34,9 @@ def export_onnx(net: torch.nn.Module, out: str, opset: int = 17) -> None:
             # shape checks and layout branches are traced as constants,
             # which is right here: values do not depend on them
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            # the TorchScript-based exporter is chosen on purpose (it needs
+            # the onnx package only); torch warns that it is the legacy one
+            warnings.simplefilter('ignore', DeprecationWarning)
             torch.onnx.export(
                 net, example, tmp, input_names=list(INPUT_NAMES),
                 output_names=[OUTPUT_NAME], opset_version=opset,
