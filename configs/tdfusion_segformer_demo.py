@@ -5,7 +5,8 @@
 _base_ = './tdfusion_segformer_msrs.py'
 
 data_root = 'data/demo/msrs/'
-task_size = (128, 96)  # (w, h): the demo images' own size
+task_hw = (96, 128)  # (h, w): the demo images' own size
+task_size = task_hw[::-1]  # (w, h), as mmseg.Resize takes it
 fusion_crop = (64, 64)
 
 train_pipeline = [
@@ -40,7 +41,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 model = dict(
-    task_model=dict(cfg_options=dict(data_preprocessor=dict(size=(96, 128)))))
+    task_model=dict(cfg_options=dict(data_preprocessor=dict(size=task_hw))))
 
 train_cfg = dict(max_epochs=12, meta_steps=4, val_interval=1)
 optim_wrapper = dict(

@@ -12,10 +12,9 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from tdfusion_mm.apis import FusionInferencer, run_main  # noqa: E402
-from tdfusion_mm.utils import tune_malloc  # noqa: E402
+from tdfusion_mm.apis import FusionInferencer
+from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.user_errors import run_tool
 
 
 def parse_args(argv=None):
@@ -54,4 +53,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

@@ -16,13 +16,12 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import cv2
 
-import cv2  # noqa: E402
-
-from tdfusion_mm.apis import (FusionInferencer, UserError,  # noqa: E402
-                              match_folders, read_image, run_main)
-from tdfusion_mm.utils import tune_malloc  # noqa: E402
+from tdfusion_mm.apis import (FusionInferencer, UserError, match_folders,
+                              read_image)
+from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.user_errors import run_tool
 
 
 def parse_args(argv=None):
@@ -129,4 +128,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

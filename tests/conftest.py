@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from tdfusion_mm.datasets import generate_demo_dataset
+from tdfusion_mm.testing import generate_demo_dataset
 from tdfusion_mm.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

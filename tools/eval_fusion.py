@@ -27,17 +27,15 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import numpy as np
+from mmengine.utils import ProgressBar
 
-import numpy as np  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from tdfusion_mm.apis import (AtomicOutputs, UserError,  # noqa: E402
-                              match_folders, read_image, run_main,
-                              to_uint8_image)
-from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS,  # noqa: E402
-                                    fusion_metrics, metric_conventions)
-from tdfusion_mm.utils import luma_array  # noqa: E402
+from tdfusion_mm.apis import (AtomicOutputs, UserError, match_folders,
+                              read_image, to_uint8_image)
+from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS, fusion_metrics,
+                                    metric_conventions)
+from tdfusion_mm.utils import luma_array
+from tdfusion_mm.utils.user_errors import run_tool
 
 
 def parse_args(argv=None):
@@ -137,4 +135,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

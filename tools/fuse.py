@@ -22,25 +22,13 @@ before fusing, with the estimate. Errors of the inputs print one line and
 exit with status 1 (``--debug`` adds the traceback).
 """
 import argparse
-import os.path as osp
 import sys
-import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import DictAction
 
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from tdfusion_mm.apis import (FusionInferencer, UserError,  # noqa: E402
-                              check_fusion_memory, list_pairs, read_pair,
-                              run_main, write_image)
-from tdfusion_mm.apis.fusion_inferencer import (to_bgr,  # noqa: E402
-                                                unit_to_uint8)
-from tdfusion_mm.utils import tune_malloc  # noqa: E402
-from tdfusion_mm.visualization import tile_row  # noqa: E402
+from tdfusion_mm.apis import FusionInferencer, fuse_folder, list_pairs
+from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.user_errors import run_tool
 
 
 def parse_args(argv=None):
@@ -73,113 +61,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_inferencer(args) -> FusionInferencer:
-    if not osp.isfile(args.config):
-        raise UserError(f'config not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    # Fusion only: T is not built.
-    cfg.model = dict(fusion_backbone=cfg.model.fusion_backbone) \
-        if 'model' in cfg and 'fusion_backbone' in cfg.model else cfg.get(
-            'model', {})
-    return FusionInferencer(cfg, args.checkpoint, device=args.device,
-                            check_memory=not args.no_memory_check)
-
-
-def prefetch(pairs: list, workers: int, float_range):
-    """Yield (pair, read pair) in order, reading ``workers`` pairs ahead
-    in threads (image decoding releases the GIL)."""
-    if workers <= 0:
-        for pair in pairs:
-            yield pair, read_pair(pair['ir'], pair['vis'], float_range)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        queue: deque = deque()
-        todo = iter(pairs)
-        for pair in todo:
-            queue.append((pair, pool.submit(read_pair, pair['ir'],
-                                            pair['vis'], float_range)))
-            if len(queue) > workers:
-                break
-        while queue:
-            pair, future = queue.popleft()
-            yield pair, future.result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                queue.append((nxt, pool.submit(read_pair, nxt['ir'],
-                                               nxt['vis'], float_range)))
-
-
-def write_outputs(out: str, name: str, fused: np.ndarray, item: dict,
-                  panels: bool) -> None:
-    write_image(osp.join(out, name + '.png'), fused)
-    if panels:
-        panel = tile_row([(to_bgr(unit_to_uint8(item['ir_unit'])), 'IR'),
-                          (to_bgr(unit_to_uint8(item['vis_unit'])), 'visible'),
-                          (to_bgr(fused), 'fused')], labels=False)
-        write_image(osp.join(out, 'panels', name + '.png'), panel)
-
-
-def fuse_folder(inferencer: FusionInferencer, pairs: list, out: str,
-                panels: bool = False, stretch: bool = False,
-                float_range=None, workers: int = 2,
-                progress: bool = True) -> dict:
-    """Fuse ``pairs`` (from :func:`list_pairs`) into ``out``, reading
-    ahead and writing behind in threads.
-
-    Returns:
-        dict: ``written`` (pairs), ``seconds`` (wall time of the loop),
-        ``fusion_seconds`` (time inside the fusion network and colour
-        restoration).
-
-    Raises:
-        UserError: A pair cannot be read or fused, or an output written;
-            the message says how many pairs were written before.
-    """
-    bar = ProgressBar(len(pairs)) if progress else None
-    written, fusion_seconds, error = 0, 0.0, None
-    pending: deque = deque()
-    start = time.perf_counter()
-    with ThreadPoolExecutor(1) as writer:
-        try:
-            for pair, item in prefetch(pairs, workers, float_range):
-                if inferencer.check_memory:
-                    check_fusion_memory(
-                        item['ir'].shape[:2],
-                        getattr(inferencer.fusion_net, 'band_pixels', 0),
-                        item['vis_path'] or pair['name'])
-                tick = time.perf_counter()
-                fused = inferencer.fuse(item['ir_unit'], item['vis_unit'],
-                                        stretch)
-                fusion_seconds += time.perf_counter() - tick
-                pending.append(writer.submit(write_outputs, out,
-                                             pair['name'], fused, item,
-                                             panels))
-                while pending and (pending[0].done() or len(pending) > 4):
-                    pending.popleft().result()
-                    written += 1
-                if bar:
-                    bar.update()
-        except UserError as err:
-            error = err
-        for future in pending:  # finish (or fail) the writes under way
-            try:
-                future.result()
-                written += 1
-            except UserError as err:
-                error = error or err
-    if error is not None:
-        raise UserError(f'{error}\n({written} of {len(pairs)} fused '
-                        f'image(s) were written to {out}, each complete; '
-                        'the others were not)') from error
-    return dict(written=written, seconds=time.perf_counter() - start,
-                fusion_seconds=fusion_seconds)
-
-
 def main(args) -> None:
     tune_malloc()
-    inferencer = build_inferencer(args)
+    inferencer = FusionInferencer.fusion_only(
+        args.config, args.checkpoint, args.cfg_options, device=args.device,
+        check_memory=not args.no_memory_check)
     pairs = list_pairs(dict(ir=args.ir, vis=args.vis))
     stats = fuse_folder(inferencer, pairs, args.out, args.panels,
                         args.stretch, args.float_range, args.workers)
@@ -190,4 +76,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

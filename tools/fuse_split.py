@@ -24,27 +24,22 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import sys
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
+import cv2
+import numpy as np
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
 
-from tdfusion_mm.models.algorithms.tdfusion import build_own  # noqa: E402
-from tdfusion_mm.models.fusion_backbones import (  # noqa: E402
-    convert_official_state_dict)
-from tdfusion_mm.registry import DATASETS  # noqa: E402
-from tdfusion_mm.utils import (luma_array, register_all_modules,  # noqa: E402
-                               restore_colour_array, tune_malloc)
-from tdfusion_mm.utils.checkpoint import load_checkpoint_file  # noqa: E402
+from tdfusion_mm.apis import (FusionInferencer, list_images, read_image,
+                              read_pair, write_image)
+from tdfusion_mm.registry import DATASETS
+from tdfusion_mm.utils import register_all_modules, tune_malloc
+from tdfusion_mm.utils.user_errors import run_tool
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 JPEG_EXTS = ('.jpg', '.jpeg')
 SPLITS = dict(train='train_dataloader', val='val_dataloader',
               test='test_dataloader')
@@ -137,47 +132,6 @@ def mirror_layout(root: str, out: str, image_dirs: set) -> None:
     walk(root, out)
 
 
-def load_fusion_network(cfg: Config, checkpoint: str, device: str):
-    """F of the config with the checkpoint's weights, in eval mode."""
-    if 'model' not in cfg or 'fusion_backbone' not in cfg.model:
-        raise KeyError(f'{cfg.filename} has no model.fusion_backbone')
-    net = build_own(cfg.model.fusion_backbone)
-    state = load_checkpoint_file(checkpoint)
-    state = state.get('state_dict', state)
-    prefix = 'fusion_backbone.'
-    if any(k.startswith(prefix) for k in state):
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
-    else:  # converted or official: checks keys, folds official aliases
-        state = convert_official_state_dict(state, model=net)
-    net.load_state_dict(state, strict=True)
-    return net.to(device).eval()
-
-
-def read(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    return img[..., :3] if img.ndim == 3 and img.shape[2] == 4 else img
-
-
-def to_unit(img: np.ndarray) -> np.ndarray:
-    scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
-    if img.dtype not in scale:
-        raise TypeError(f'unsupported image dtype {img.dtype}')
-    return img.astype(np.float32) / scale[img.dtype]
-
-
-@torch.no_grad()
-def fuse(net, ir_img: np.ndarray, vis_img: np.ndarray, device) -> np.ndarray:
-    """Fused uint8 image with the visible image's colour."""
-    ir_y, vis_y = (
-        torch.from_numpy(to_unit(luma_array(img)))[None, None].to(device)
-        for img in (ir_img, vis_img))
-    fused = net(ir_y, vis_y)[0, 0].cpu().numpy()
-    return restore_colour_array(fused, vis_img)
-
-
 def write(path: str, img: np.ndarray) -> None:
     """Save in the format of ``path``'s suffix; JPEG at full quality."""
     params = []
@@ -185,24 +139,7 @@ def write(path: str, img: np.ndarray) -> None:
         params = [cv2.IMWRITE_JPEG_QUALITY, 100,
                   cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
                   cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
-    if not cv2.imwrite(path, img, params):
-        raise OSError(f'cannot write image {path}')
-
-
-def images_by_id(folder: str) -> dict:
-    """File name without extension -> path, for a folder of images."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'--images: not a folder: {folder}')
-    images = {}
-    for name in sorted(os.listdir(folder)):
-        stem, ext = osp.splitext(name)
-        if ext.lower() not in IMG_EXTS:
-            continue
-        if stem in images:
-            raise ValueError(f'{folder}: two images with id {stem!r}: '
-                             f'{osp.basename(images[stem])} and {name}')
-        images[stem] = osp.join(folder, name)
-    return images
+    write_image(path, img, params)
 
 
 def main():
@@ -220,16 +157,17 @@ def main():
 
     others = None
     if args.images:
-        others = images_by_id(args.images)
+        others = list_images(args.images)
         missing = [osp.splitext(osp.basename(v))[0] for v, _ in pairs
                    if osp.splitext(osp.basename(v))[0] not in others]
         if missing:
             raise FileNotFoundError(
                 f'{len(missing)} image id(s) of the splits have no image in '
                 f'{args.images}: {missing[:10]}')
-    net = None
+    inferencer = None
     if args.checkpoint:
-        net = load_fusion_network(cfg, args.checkpoint, args.device)
+        inferencer = FusionInferencer.fusion_only(
+            cfg, args.checkpoint, device=args.device, check_memory=False)
 
     mirror_layout(root, out, {osp.dirname(v) for v, _ in pairs})
     start = time.perf_counter()
@@ -246,14 +184,10 @@ def main():
                     osp.splitext(target)[1].lower():
                 os.symlink(osp.abspath(source), target)
             else:
-                write(target, read(source))
+                write(target, read_image(source))
         else:
-            ir_img, vis_img = read(ir_path), read(vis_path)
-            if ir_img.shape[:2] != vis_img.shape[:2]:
-                raise ValueError(f'sizes differ: {ir_path} is '
-                                 f'{ir_img.shape[:2]}, {vis_path} is '
-                                 f'{vis_img.shape[:2]}')
-            write(target, fuse(net, ir_img, vis_img, args.device))
+            item = read_pair(ir_path, vis_path)
+            write(target, inferencer.fuse(item['ir_unit'], item['vis_unit']))
         bar.update()
     origin = ('infrared' if args.infrared else args.images
               if args.images else args.checkpoint)
@@ -267,4 +201,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

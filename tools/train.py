@@ -16,19 +16,15 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
 
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from tdfusion_mm.utils import (register_all_modules,  # noqa: E402
-                               tune_malloc)
-from tdfusion_mm.utils.checkpoint import find_resume_checkpoint  # noqa: E402
-from tdfusion_mm.utils.dist import (close_distributed,  # noqa: E402
-                                    init_cpu_distributed)
-from tdfusion_mm.utils.user_errors import run_tool  # noqa: E402
-from tdfusion_mm.utils.work_dir_lock import WorkDirLock  # noqa: E402
+from tdfusion_mm.utils import register_all_modules, tune_malloc
+from tdfusion_mm.utils.checkpoint import find_resume_checkpoint
+from tdfusion_mm.utils.dist import close_distributed, init_cpu_distributed
+from tdfusion_mm.utils.user_errors import run_tool
+from tdfusion_mm.utils.work_dir_lock import WorkDirLock
 
 
 def parse_args():

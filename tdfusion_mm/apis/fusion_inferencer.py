@@ -19,8 +19,10 @@ from tdfusion_mm.registry import DATASETS, MODELS
 from tdfusion_mm.utils import (luma_array, register_all_modules,
                                restore_colour_array)
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file
+from tdfusion_mm.utils.image_dtype import unit_to_uint8
+from tdfusion_mm.utils.user_errors import UserError
 from tdfusion_mm.visualization import tile_row
-from .errors import UserError
+
 from .image_io import (FloatRange, match_folders, read_image, to_uint8_image,
                        to_unit, write_bytes, write_image)
 from .memory import check_fusion_memory
@@ -180,6 +182,26 @@ class FusionInferencer(BaseInferencer):
         super().__init__(model=model, weights=weights, device=device,
                          scope=scope)
         self.device = next(self.model.parameters()).device
+
+    @classmethod
+    def fusion_only(cls,
+                    config: Union[str, Config],
+                    weights: str,
+                    cfg_options: Optional[dict] = None,
+                    **kwargs) -> 'FusionInferencer':
+        """An inferencer of F alone (T is not built), e.g. for the tools
+        that only fuse. ``cfg_options`` override settings of the config;
+        ``kwargs`` go to the constructor."""
+        if isinstance(config, str):
+            if not osp.isfile(config):
+                raise UserError(f'config not found: {config}')
+            config = Config.fromfile(config)
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        if 'model' in cfg and 'fusion_backbone' in cfg.model:
+            cfg.model = dict(fusion_backbone=cfg.model.fusion_backbone)
+        return cls(cfg, weights, **kwargs)
 
     # ----------------------------------------------------------- building
     def _init_model(self, cfg: Config, weights: str, device: str) -> nn.Module:
@@ -467,8 +489,3 @@ class FusionInferencer(BaseInferencer):
 def to_bgr(img: np.ndarray) -> np.ndarray:
     """(H, W) or (H, W, 3) uint8 -> (H, W, 3) uint8 BGR."""
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
-
-
-def unit_to_uint8(img: np.ndarray) -> np.ndarray:
-    """[0, 1] float image -> uint8."""
-    return np.rint(np.clip(img, 0, 1) * 255).astype(np.uint8)

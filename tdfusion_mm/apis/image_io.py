@@ -23,7 +23,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .errors import UserError
+from tdfusion_mm.utils.image_dtype import (UNIT_SCALES, int_to_unit, to_uint8,
+                                          unit_to_uint8)
+from tdfusion_mm.utils.user_errors import UserError
 
 __all__ = [
     'IMG_EXTS', 'list_images', 'match_folders', 'read_image', 'to_unit',
@@ -35,7 +37,6 @@ FloatRange = Optional[Tuple[float, float]]
 
 _JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
 _PNG_START, _PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND\xaeB`\x82'
-_SCALES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 
 def list_images(folder: str) -> Dict[str, str]:
@@ -124,7 +125,7 @@ def read_image(path: str) -> np.ndarray:
             img = img[..., 0]
         else:  # BGR, BGRA
             img = img[..., :3]
-    if img.dtype not in _SCALES and img.dtype.kind != 'f':
+    if img.dtype not in UNIT_SCALES and img.dtype.kind != 'f':
         raise UserError(f'{path}: unsupported image dtype {img.dtype} '
                         '(uint8, uint16 or float with a given range)')
     return img
@@ -146,8 +147,8 @@ def to_unit(img: np.ndarray,
         UserError: A float image without ``float_range``, with values
             outside it or not finite, or an unsupported dtype.
     """
-    if img.dtype in _SCALES:
-        return img.astype(np.float32) / _SCALES[img.dtype]
+    if img.dtype in UNIT_SCALES:
+        return int_to_unit(img)
     if img.dtype.kind != 'f':
         raise UserError(f'{name}: unsupported image dtype {img.dtype} '
                         '(uint8, uint16 or float with a given range)')
@@ -175,11 +176,9 @@ def to_uint8_image(img: np.ndarray,
                    name: str = 'image') -> np.ndarray:
     """The image with 8 bits per channel (``uint8`` as is, ``uint16``
     rounded from x / 257, float through :func:`to_unit`)."""
-    if img.dtype == np.uint8:
-        return img
-    if img.dtype == np.uint16:
-        return np.rint(img / 257.0).astype(np.uint8)
-    return np.rint(to_unit(img, float_range, name) * 255).astype(np.uint8)
+    if img.dtype in UNIT_SCALES:
+        return to_uint8(img)
+    return unit_to_uint8(to_unit(img, float_range, name))
 
 
 def write_bytes(path: str, data: bytes) -> None:

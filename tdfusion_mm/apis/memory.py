@@ -12,7 +12,7 @@ import math
 import os
 from typing import Optional, Tuple
 
-from .errors import UserError
+from tdfusion_mm.utils.user_errors import UserError
 
 # Bytes of peak memory per pixel, and a fixed part (measured, see above).
 BYTES_PER_PIXEL_BANDED = 700

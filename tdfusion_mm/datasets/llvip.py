@@ -1,9 +1,9 @@
 """LLVIP: paired infrared-visible pedestrian detection."""
 from typing import List
 
-from mmengine.fileio import list_dir_or_file
-
 from tdfusion_mm.registry import DATASETS
+
+from .image_ids import load_ids
 from .m3fd import M3FDDataset
 
 
@@ -52,15 +52,5 @@ class LLVIPDataset(M3FDDataset):
         Returns:
             list[str]: The image ids.
         """
-        if self.ann_file:
-            return super().load_ids()
-        files = list_dir_or_file(
-            self.data_prefix['vis'],
-            list_dir=False,
-            suffix=self.img_suffix,
-            backend_args=self.backend_args)
-        ids = sorted(f[:-len(self.img_suffix)] for f in files)
-        if not ids:
-            raise FileNotFoundError(
-                f'No {self.img_suffix} image in {self.data_prefix["vis"]}')
-        return ids
+        return load_ids(self.ann_file, self.data_prefix['vis'],
+                        self.img_suffix, self.backend_args)

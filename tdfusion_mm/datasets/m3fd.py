@@ -5,9 +5,11 @@ from typing import List
 
 import mmcv
 from mmdet.datasets import BaseDetDataset
-from mmengine.fileio import exists, get, get_local_path, list_from_file
+from mmengine.fileio import exists, get, get_local_path
 
 from tdfusion_mm.registry import DATASETS
+
+from .image_ids import load_ids
 
 
 @DATASETS.register_module()
@@ -93,8 +95,8 @@ class M3FDDataset(BaseDetDataset):
                 f'{type(self).__name__} needs ann_file, a split file with '
                 'one image id per line (M3FD has no official split; make one '
                 'with tools/dataset_converters/make_m3fd_split.py)')
-        ids = list_from_file(self.ann_file, backend_args=self.backend_args)
-        return [i.strip() for i in ids if i.strip()]
+        return load_ids(self.ann_file, None, self.img_suffix,
+                        self.backend_args)
 
     def parse_data_info(self, img_id: str) -> dict:
         """Build the data info of one pair.

@@ -2,10 +2,12 @@
 import os.path as osp
 from typing import List
 
-from mmengine.fileio import exists, list_dir_or_file, list_from_file
+from mmengine.fileio import exists
 from mmseg.datasets import BaseSegDataset
 
 from tdfusion_mm.registry import DATASETS
+
+from .image_ids import load_ids
 
 
 @DATASETS.register_module()
@@ -103,24 +105,8 @@ class MSRSDataset(BaseSegDataset):
         Returns:
             list[str]: The image ids, without blank lines.
         """
-        if self.ann_file:
-            if not exists(self.ann_file, backend_args=self.backend_args):
-                raise FileNotFoundError(
-                    f'The split file does not exist: {self.ann_file}')
-            lines = list_from_file(
-                self.ann_file, backend_args=self.backend_args)
-            return [line.strip() for line in lines if line.strip()]
-        vis_dir = self.data_prefix['img_path']
-        files = list_dir_or_file(
-            vis_dir,
-            list_dir=False,
-            suffix=self.img_suffix,
-            backend_args=self.backend_args)
-        ids = sorted(f[:-len(self.img_suffix)] for f in files)
-        if not ids:
-            raise FileNotFoundError(
-                f'No {self.img_suffix} image in {vis_dir}')
-        return ids
+        return load_ids(self.ann_file, self.data_prefix['img_path'],
+                        self.img_suffix, self.backend_args)
 
     def parse_data_info(self, img_id: str) -> dict:
         """Build the data info of one pair; raise an error naming any

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .image_dtype import to_unit_clipped, unit_to_uint8
+
 __all__ = [
     'to_ycrcb', 'from_ycrcb', 'luma', 'merge_chroma', 'restore_colour',
     'luma_array', 'restore_colour_array'
@@ -152,17 +154,6 @@ def restore_colour(fused_y: Tensor,
     return from_ycrcb(ycrcb, channel_order).clamp(0, 1)
 
 
-def _to_float01(img: np.ndarray) -> np.ndarray:
-    """uint8, uint16 or float [0, 1] array -> float32 [0, 1]."""
-    if img.dtype == np.uint8:
-        return img.astype(np.float32) / 255
-    if img.dtype == np.uint16:
-        return img.astype(np.float32) / 65535
-    if np.issubdtype(img.dtype, np.floating):
-        return np.clip(img, 0, 1).astype(np.float32)
-    raise TypeError(f'unsupported image dtype {img.dtype}')
-
-
 def _is_grey(img: np.ndarray) -> bool:
     return img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 1)
 
@@ -198,14 +189,14 @@ def restore_colour_array(fused_y: np.ndarray,
         np.ndarray: (H, W, 3) uint8 BGR for a colour visible image, (H, W)
         uint8 grey for a grey one.
     """
-    y = _to_float01(fused_y).reshape(fused_y.shape[:2])
+    y = to_unit_clipped(fused_y).reshape(fused_y.shape[:2])
     if y.shape != vis_bgr.shape[:2]:
         raise ValueError(f'fused_y {fused_y.shape} and vis_bgr '
                          f'{vis_bgr.shape} differ in size')
     if _is_grey(vis_bgr):
         out = y
     else:
-        ycrcb = cv2.cvtColor(_to_float01(vis_bgr), cv2.COLOR_BGR2YCrCb)
+        ycrcb = cv2.cvtColor(to_unit_clipped(vis_bgr), cv2.COLOR_BGR2YCrCb)
         ycrcb[..., 0] = y
         out = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
-    return np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8)
+    return unit_to_uint8(out)

@@ -12,12 +12,10 @@ def tune_malloc() -> bool:
     By default every temporary above 32 MB (most full-resolution feature
     maps) is a fresh ``mmap`` whose pages the kernel faults in and zeroes on
     first touch, so a forward pass spends more system than user time.
-    Serving them from the heap, and not trimming it, made whole-image
-    ReFusion at 480x640 2.4x faster here, and the banded one at 1024x1280
-    2.3x (see ``docs/benchmark.md``). It costs memory: the process keeps
-    its peak until it exits, and the heap fragments (whole-image 480x640:
-    504 MB untuned, 711-804 MB tuned; with row bands 273 MB untuned,
-    288-336 MB tuned).
+    Serving them from the heap, and not trimming it, makes full-resolution
+    fusion faster; it costs memory: the process keeps its peak until it
+    exits, and the heap fragments. The measured figures are in
+    ``docs/benchmark.md``.
 
     Set ``TDFUSION_MALLOC_TUNING=0`` to keep glibc's defaults.
 

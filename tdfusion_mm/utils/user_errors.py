@@ -1,6 +1,8 @@
-"""Errors in what a user gives the tools, reported in one line."""
+"""Errors in what a user gives the tools, and how the tools report them:
+one line, ``error: ...``, naming the file (or the key) and the cause."""
 import os
 import sys
+import traceback
 from typing import Callable
 
 from .checkpoint import CheckpointError
@@ -8,14 +10,22 @@ from .checkpoint import CheckpointError
 DEBUG_ENV = 'TDFUSION_DEBUG'
 
 
+class UserError(Exception):
+    """An error of the user's input, not of the code: a missing or broken
+    file, an unsupported image, inputs that do not match.
+
+    Its message names the file (or the option) and the cause.
+    """
+
+
 class InvalidInputFileError(ValueError):
     """A data file (image, label map, annotation) with invalid content; the
     message names it."""
 
 
-# Bad paths and unreadable images (OSError), broken checkpoints, invalid
-# data files.
-USER_ERRORS = (OSError, CheckpointError, InvalidInputFileError)
+# Errors of the input: ours, bad paths and unreadable images (OSError),
+# broken checkpoints, invalid data files.
+USER_ERRORS = (UserError, OSError, CheckpointError, InvalidInputFileError)
 
 
 def user_message(error: BaseException) -> str:
@@ -36,21 +46,20 @@ def user_message(error: BaseException) -> str:
 def run_tool(main: Callable[[], object]) -> int:
     """Run a tool's ``main``; an expected user error prints one line.
 
-    The error's message names the file and the cause; the traceback is
-    shown with ``--debug`` on the command line or ``TDFUSION_DEBUG=1``.
+    The line, ``error: ...``, is the last of the output; the traceback is
+    printed before it with ``--debug`` on the command line or
+    ``TDFUSION_DEBUG=1``.
 
     Returns:
         int: The exit code: 1 after a user error, else what ``main``
         returns (0 for None).
     """
-    debug = '--debug' in sys.argv[1:] or os.environ.get(DEBUG_ENV, '') not in (
-        '', '0')
     try:
         code = main()
     except USER_ERRORS as error:
-        if debug:
-            raise
-        print(f'error: {user_message(error)}\n(for the traceback: --debug '
-              f'or {DEBUG_ENV}=1)', file=sys.stderr)
+        if '--debug' in sys.argv[1:] or os.environ.get(
+                DEBUG_ENV, '') not in ('', '0'):
+            traceback.print_exc()
+        print(f'error: {user_message(error)}', file=sys.stderr)
         return 1
     return code or 0

@@ -5,14 +5,16 @@ import cv2
 import numpy as np
 import torch
 
+from tdfusion_mm.utils.image_dtype import unit_to_uint8
+
 __all__ = ['to_bgr8', 'weight_colour_map', 'tile_row', 'fusion_panel']
 
 
 def to_bgr8(img: torch.Tensor) -> np.ndarray:
     """(1 or 3, H, W) image in [0, 1] (BGR if colour) -> (H, W, 3) uint8
     BGR."""
-    array = img.detach().float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0)
-    array = np.rint(array * 255).astype(np.uint8)
+    array = unit_to_uint8(
+        img.detach().float().cpu().numpy().transpose(1, 2, 0))
     return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR) \
         if array.shape[2] == 1 else np.ascontiguousarray(array)
 
@@ -20,8 +22,8 @@ def to_bgr8(img: torch.Tensor) -> np.ndarray:
 def weight_colour_map(weight: torch.Tensor) -> np.ndarray:
     """(1, H, W) or (H, W) weight in [0, 1] -> (H, W, 3) uint8 BGR, JET
     colour map (blue 0, red 1)."""
-    array = weight.detach().float().clamp(0, 1).cpu().numpy()
-    array = np.rint(array.reshape(array.shape[-2:]) * 255).astype(np.uint8)
+    array = weight.detach().float().cpu().numpy()
+    array = unit_to_uint8(array.reshape(array.shape[-2:]))
     return cv2.applyColorMap(array, cv2.COLORMAP_JET)
 
 

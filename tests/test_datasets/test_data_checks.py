@@ -12,7 +12,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tdfusion_mm.datasets import generate_demo_dataset
+from tdfusion_mm.testing import generate_demo_dataset
 from tdfusion_mm.registry import DATASETS
 from tdfusion_mm.utils.user_errors import InvalidInputFileError
 

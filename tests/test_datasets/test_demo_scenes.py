@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tdfusion_mm.datasets import generate_demo_dataset
-from tdfusion_mm.datasets.demo_scenes import M3FD_CLASSES, MSRS_CLASSES
+from tdfusion_mm.testing import generate_demo_dataset
+from tdfusion_mm.testing.demo_scenes import M3FD_CLASSES, MSRS_CLASSES
 
 # MSRS label of each M3FD class drawn with a mask.
 MSRS_LABEL = dict(People=2, Car=1, Bus=1, Truck=1, Motorcycle=3)

@@ -1,19 +1,20 @@
 """The optimised Restormer blocks match the straightforward eager version.
 
-``eager_reference`` keeps the original implementation (normalised q/k
-copies, chunked convolutions, explicit layer norm, contiguous NCHW); the
-library blocks compute the same function with channels-last memory, a fused
-layer norm, the attention's normalisation folded into its Gram matrix and
-the output projection folded into the attention matrix.
+``tdfusion_mm.testing.eager_reference`` keeps the original implementation
+(normalised q/k copies, chunked convolutions, explicit layer norm,
+contiguous NCHW); the library blocks compute the same function with
+channels-last memory, a fused layer norm, the attention's normalisation
+folded into its Gram matrix and the output projection folded into the
+attention matrix.
 """
 import pytest
 import torch
-from eager_reference import refusion_forward
-from eager_reference import transformer_block as eager_block
 
 from tdfusion_mm.models.fusion_backbones import ReFusion
 from tdfusion_mm.models.layers import (CrossModalFusion, TransformerBlock,
                                        restormer)
+from tdfusion_mm.testing import refusion_forward
+from tdfusion_mm.testing import transformer_block as eager_block
 
 
 def perturbed(net, dtype=torch.float32, seed=0):

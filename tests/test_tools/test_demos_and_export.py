@@ -90,9 +90,7 @@ def test_video_demo(demo_model, demo_root, tmp_path):
 def test_onnx_export_matches_pytorch(tmp_path):
     ort = pytest.importorskip('onnxruntime')
     pytest.importorskip('onnx')
-    sys.path.insert(0, osp.join(REPO, 'tools', 'deployment'))
-    from pytorch2onnx import export
-
+    from tdfusion_mm.apis.onnx_export import export_onnx as export
     from tdfusion_mm.models.fusion_backbones import ReFusion
     torch.manual_seed(0)
     net = ReFusion(dim=8, num_blocks=1, num_heads=2).eval()

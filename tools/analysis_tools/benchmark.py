@@ -14,7 +14,7 @@ Items:
   of ``--band-pixels``), ``whole`` the same on the whole image at once
   (``band_pixels=0``), ``onnx`` its ONNX export run by ONNX Runtime (CPU,
   ``--threads`` intra-op threads), ``eager`` the straightforward reference
-  kept in ``tests/test_models``.
+  kept in ``tdfusion_mm.testing``.
 * ``plain``: a plain fusion step (G's weights under no-grad, F forward on
   the crops, fusion loss, backward, F's optimizer step).
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
@@ -85,8 +85,7 @@ def build_fuse(impl: str, size, band_pixels: int):
     if impl == 'onnx':
         return build_onnx(net, ir, vis)
     if impl == 'eager':
-        sys.path.insert(0, osp.join(REPO, 'tests', 'test_models'))
-        from eager_reference import refusion_forward
+        from tdfusion_mm.testing import refusion_forward
 
         def forward():
             return refusion_forward(net, ir, vis)
@@ -107,10 +106,9 @@ def build_onnx(net, ir, vis):
     import tempfile
 
     import onnxruntime as ort
-    sys.path.insert(0, osp.join(REPO, 'tools', 'deployment'))
-    from pytorch2onnx import export
+    from tdfusion_mm.apis.onnx_export import export_onnx
     onnx_file = osp.join(tempfile.mkdtemp(), 'refusion.onnx')
-    export(net, onnx_file)
+    export_onnx(net, onnx_file)
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(os.environ.get('OMP_NUM_THREADS', 2))
     options.inter_op_num_threads = 1
@@ -264,10 +262,8 @@ def fuse_folder_benchmark(args) -> None:
 
     import torch
     torch.set_num_threads(args.threads)
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    from fuse import fuse_folder
-
-    from tdfusion_mm.apis import FusionInferencer, list_pairs, read_pair
+    from tdfusion_mm.apis import (FusionInferencer, fuse_folder, list_pairs,
+                                  read_pair)
     from tdfusion_mm.models.fusion_backbones import ReFusion
     ir_dir, vis_dir = args.fuse_folder
     pairs = list_pairs(dict(ir=ir_dir, vis=vis_dir))
@@ -353,7 +349,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.no_malloc_tuning:
         os.environ['TDFUSION_MALLOC_TUNING'] = '0'
-    sys.path.insert(0, REPO)
     from tdfusion_mm.utils import tune_malloc
     tune_malloc()
     if args.item:

@@ -13,19 +13,18 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+import cv2
+import numpy as np
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from tdfusion_mm.apis import UserError, run_main, write_image  # noqa: E402
-from tdfusion_mm.registry import DATASETS, VISUALIZERS  # noqa: E402
-from tdfusion_mm.utils import register_all_modules  # noqa: E402
-from tdfusion_mm.visualization import tile_row  # noqa: E402
+from tdfusion_mm.apis import UserError, write_image
+from tdfusion_mm.registry import DATASETS, VISUALIZERS
+from tdfusion_mm.utils import register_all_modules
+from tdfusion_mm.utils.image_dtype import to_uint8
+from tdfusion_mm.utils.user_errors import run_tool
+from tdfusion_mm.visualization import tile_row
 
 
 def parse_args(argv=None):
@@ -50,10 +49,7 @@ def parse_args(argv=None):
 
 def to_bgr8(tensor) -> np.ndarray:
     """A packed (C, H, W) image tensor (uint8 or uint16) -> uint8 BGR."""
-    img = tensor.numpy().transpose(1, 2, 0)
-    if img.dtype == np.uint16:
-        img = np.rint(img / 257.0).astype(np.uint8)
-    img = np.ascontiguousarray(img.astype(np.uint8))
+    img = np.ascontiguousarray(to_uint8(tensor.numpy().transpose(1, 2, 0)))
     return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.shape[2] == 1 \
         else img
 
@@ -123,4 +119,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

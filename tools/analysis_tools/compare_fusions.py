@@ -25,20 +25,15 @@ import argparse
 import csv
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import cv2
+import numpy as np
+from mmengine.config import Config, DictAction
+from mmengine.registry import DATASETS, DefaultScope
+from mmengine.runner import Runner
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import DATASETS, DefaultScope  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from tdfusion_mm.evaluation import (PRESETS, fusion_metrics,  # noqa: E402
-                                    to_uint8)
-from tdfusion_mm.utils import luma_array, tune_malloc  # noqa: E402
+from tdfusion_mm.evaluation import PRESETS, fusion_metrics, to_uint8
+from tdfusion_mm.utils import luma_array, tune_malloc
 
 ROOT_VARIABLE = 'TASK_DATA_ROOT'
 FUSION_METRICS = ('EN', 'SF', 'SCD', 'VIF', 'Qabf', 'SSIM')

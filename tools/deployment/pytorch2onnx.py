@@ -14,22 +14,15 @@ package only, not ``onnxscript``). ``--verify`` runs ONNX Runtime on random
 pairs of the given sizes and compares with PyTorch.
 """
 import argparse
-import os
-import os.path as osp
 import sys
-import warnings
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+import numpy as np
+import torch
+from mmengine.config import DictAction
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-
-from tdfusion_mm.apis import FusionInferencer, UserError, run_main  # noqa
-
-INPUT_NAMES = ('ir', 'vis')
-OUTPUT_NAME = 'fused'
+from tdfusion_mm.apis import FusionInferencer, UserError
+from tdfusion_mm.apis.onnx_export import OUTPUT_NAME, export_onnx
+from tdfusion_mm.utils.user_errors import run_tool
 
 
 def parse_args(argv=None):
@@ -48,54 +41,6 @@ def parse_args(argv=None):
     parser.add_argument('--debug', action='store_true',
                         help='show the traceback of input errors')
     return parser.parse_args(argv)
-
-
-def load_fusion_network(config: str, checkpoint: str,
-                        cfg_options=None) -> torch.nn.Module:
-    """F of a config with a checkpoint's weights, in eval mode on the CPU."""
-    if not osp.isfile(config):
-        raise UserError(f'config not found: {config}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if 'model' not in cfg or 'fusion_backbone' not in cfg.model:
-        raise UserError(f'{config} has no model.fusion_backbone')
-    cfg.model = dict(fusion_backbone=cfg.model.fusion_backbone)
-    return FusionInferencer(cfg, checkpoint, device='cpu',
-                            check_memory=False).fusion_net
-
-
-def whole_image(net: torch.nn.Module) -> None:
-    """Turn the inference row bands off (their number depends on H, W)."""
-    for module in net.modules():
-        if hasattr(module, 'band_pixels'):
-            module.band_pixels = 0
-
-
-def export(net: torch.nn.Module, out: str, opset: int = 17) -> None:
-    """Write F as ONNX with dynamic batch, height and width."""
-    whole_image(net)
-    example = (torch.rand(1, 1, 64, 80), torch.rand(1, 1, 64, 80))
-    axes = {0: 'batch', 2: 'height', 3: 'width'}
-    folder = osp.dirname(osp.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(out)}.tmp-{os.getpid()}')
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            # shape checks and layout branches are traced as constants,
-            # which is right here: values do not depend on them
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            torch.onnx.export(
-                net, example, tmp, input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME], opset_version=opset,
-                dynamic_axes={name: axes for name in INPUT_NAMES +
-                              (OUTPUT_NAME, )}, dynamo=False)
-        os.replace(tmp, out)
-    except OSError as err:
-        raise UserError(f'cannot write {out}: {err.strerror or err}') from err
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def max_difference(net: torch.nn.Module, onnx_file: str, size,
@@ -125,8 +70,10 @@ def parse_size(text: str):
 
 
 def main(args) -> None:
-    net = load_fusion_network(args.config, args.checkpoint, args.cfg_options)
-    export(net, args.out, args.opset)
+    net = FusionInferencer.fusion_only(args.config, args.checkpoint,
+                                       args.cfg_options, device='cpu',
+                                       check_memory=False).fusion_net
+    export_onnx(net, args.out, args.opset)
     print(f'F exported to {args.out} (opset {args.opset}; inputs ir, vis '
           '(N, 1, H, W) in [0, 1], dynamic N, H, W)')
     if args.verify is not None:
@@ -140,4 +87,4 @@ def main(args) -> None:
 
 if __name__ == '__main__':
     cli_args = parse_args()
-    run_main(lambda: main(cli_args), debug=cli_args.debug)
+    sys.exit(run_tool(lambda: main(cli_args)))

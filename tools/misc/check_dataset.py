@@ -20,18 +20,14 @@ import os.path as osp
 import sys
 from typing import Iterator, List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+import numpy as np
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
 
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from tdfusion_mm.registry import DATASETS, TRANSFORMS  # noqa: E402
-from tdfusion_mm.utils import register_all_modules  # noqa: E402
-from tdfusion_mm.utils.user_errors import (USER_ERRORS,  # noqa: E402
-                                           run_tool, user_message)
+from tdfusion_mm.registry import DATASETS, TRANSFORMS
+from tdfusion_mm.utils import register_all_modules
+from tdfusion_mm.utils.user_errors import USER_ERRORS, run_tool, user_message
 
 # Data errors found while building an info or loading a file.
 DATA_ERRORS = USER_ERRORS + (ValueError, KeyError)

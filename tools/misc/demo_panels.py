@@ -22,6 +22,7 @@ from mmengine.registry import init_default_scope
 from tdfusion_mm.registry import DATASETS, MODELS
 from tdfusion_mm.utils import register_all_modules
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file
+from tdfusion_mm.utils.image_dtype import int_to_unit, unit_to_uint8
 from tdfusion_mm.visualization import fusion_panel
 
 
@@ -43,7 +44,7 @@ def read_unit(path: str, flag: int) -> torch.Tensor:
     if img is None:
         raise OSError(f'cannot read image {path}')
     img = img[..., None] if img.ndim == 2 else img
-    return torch.from_numpy(img).permute(2, 0, 1).float() / 255
+    return torch.from_numpy(int_to_unit(img)).permute(2, 0, 1)
 
 
 def draw_prediction(fused_bgr: np.ndarray, sample, score_thr: float,
@@ -97,8 +98,7 @@ def main():
         row = cv2.cvtColor(fusion_panel(ir, vis, fused, w_ir),
                            cv2.COLOR_RGB2BGR)
         fused_bgr = np.ascontiguousarray(
-            np.rint(fused.clamp(0, 1).permute(1, 2, 0).numpy() * 255)
-            .astype(np.uint8))
+            unit_to_uint8(fused.permute(1, 2, 0).numpy()))
         if fused_bgr.shape[2] == 1:
             fused_bgr = cv2.cvtColor(fused_bgr, cv2.COLOR_GRAY2BGR)
         scale = max(1, -(-args.min_height // row.shape[0]))

@@ -12,8 +12,7 @@ same parameters reuse the existing files.
 import argparse
 import time
 
-from tdfusion_mm.datasets.demo_scenes import (M3FD_CLASSES,
-                                              generate_demo_dataset)
+from tdfusion_mm.testing import M3FD_CLASSES, generate_demo_dataset
 
 DEMO_DATA = dict(num_train=160, num_test=40, height=96, width=128, seed=0,
                  classes=('People', 'Car'), difficult_below=8)

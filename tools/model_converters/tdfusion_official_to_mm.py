@@ -22,14 +22,8 @@ from collections import OrderedDict
 
 import torch
 
-try:
-    from tdfusion_mm.models.fusion_backbones.official_checkpoint import (
-        build_target_network, convert_official_state_dict)
-except ImportError:  # running from a source checkout without installing
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-    from tdfusion_mm.models.fusion_backbones.official_checkpoint import (
-        build_target_network, convert_official_state_dict)
+from tdfusion_mm.models.fusion_backbones.official_checkpoint import (
+    build_target_network, convert_official_state_dict)
 
 
 def parse_args(argv=None):

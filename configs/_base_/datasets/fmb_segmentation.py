@@ -3,7 +3,8 @@
 # count in the mIoU, `background` (0) included (see FMBDataset).
 dataset_type = 'FMBDataset'
 data_root = 'data/FMB/'
-task_size = (400, 300)  # (w, h): the paper's FMB task resolution 300x400
+task_hw = (300, 400)  # (h, w): the paper's FMB task resolution
+task_size = task_hw[::-1]  # (w, h), as mmseg.Resize takes it
 fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
 
 train_pipeline = [

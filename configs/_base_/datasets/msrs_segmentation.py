@@ -5,7 +5,8 @@
 # MSRSDataset).
 dataset_type = 'MSRSDataset'
 data_root = 'data/MSRS/'
-task_size = (320, 240)  # (w, h): the paper's MSRS task resolution 240x320
+task_hw = (240, 320)  # (h, w): the paper's MSRS task resolution
+task_size = task_hw[::-1]  # (w, h), as mmseg.Resize takes it
 fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
 
 train_pipeline = [

@@ -8,19 +8,21 @@ import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from tdfusion_mm.registry import HOOKS
+from tdfusion_mm.utils.model_wrappers import unwrap
 from tdfusion_mm.visualization import fusion_panel
+
+from .probe import read_probe
 
 
 @HOOKS.register_module()
 class FusionVisualizationHook(Hook):
     """Draw IR | visible | fused | w_ir panels while TDFusion trains.
 
-    Before training, the hook keeps ``num_images`` images of the first
-    validation batch (of the first training batch when there is no
-    validation loop) as a fixed probe. Every ``interval`` training
+    Before training, the hook keeps the first ``num_images`` images of the
+    validation dataset (of the training dataset when there is no validation
+    loop) as a fixed probe. Every ``interval`` training
     iterations it fuses the probe with the current F, runs G on it and
     draws one row per image: infrared, visible, fused (visible colour
     restored) and G's infrared weight ``w_ir`` as a JET colour map (blue 0,
@@ -56,13 +58,8 @@ class FusionVisualizationHook(Hook):
         self.out_dir = out_dir
         self._probe: Optional[dict] = None
 
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = unwrap(runner.model)
         for name in ('fuse', 'loss_weights', 'data_preprocessor'):
             if not hasattr(model, name):
                 raise TypeError('FusionVisualizationHook needs a TDFusion '
@@ -71,10 +68,8 @@ class FusionVisualizationHook(Hook):
         loop = runner.val_loop
         dataloader = loop.dataloader if loop is not None \
             else runner.train_dataloader
-        inputs = model.data_preprocessor(next(iter(dataloader)),
-                                         False)['inputs']
-        self._probe = {key: inputs[key][:self.num_images]
-                       for key in ('ir', 'vis')}
+        inputs = read_probe(model, dataloader, self.num_images)['inputs']
+        self._probe = {key: inputs[key] for key in ('ir', 'vis')}
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
@@ -87,7 +82,7 @@ class FusionVisualizationHook(Hook):
         process."""
         if self._probe is None or not is_main_process():
             return None
-        model = self._model(runner)
+        model = unwrap(runner.model)
         ir, vis = self._probe['ir'], self._probe['vis']
         fused = model.fuse(ir, vis)['image']
         w_ir = model.loss_weights(ir, vis)[:, :1]

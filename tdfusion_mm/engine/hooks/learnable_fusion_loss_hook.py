@@ -2,14 +2,14 @@
 from typing import Optional
 
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
-from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
-                                      MetaFusionTrainLoop)
+from tdfusion_mm.engine.runner import PHASE_META, MetaFusionTrainLoop
 from tdfusion_mm.registry import HOOKS
+from tdfusion_mm.utils.model_wrappers import unwrap
 from tdfusion_mm.utils.object_mask import object_mask
+
+from .probe import read_probe
 
 
 @HOOKS.register_module()
@@ -30,10 +30,9 @@ class LearnableFusionLossHook(Hook):
       the pixels of the annotated objects, see :func:`object_mask`, and on
       the rest), so that what G learns, and where, is visible in the logs
       and comparable across iterations.
-    - With every checkpoint: records the position inside the epoch where a
-      resumed run starts, the phase it starts in, ``meta_steps`` and iterations per epoch under
-      ``meta['tdfusion_loop']``; on resume, refuses a checkpoint whose epoch
-      layout differs from the current config (the position would be wrong).
+    - With every checkpoint, and on resume: lets the loop record and check
+      where a resumed run starts (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
+      :meth:`MetaFusionTrainLoop.check_checkpoint_meta`).
 
     Args:
         interval (int): Probe interval in iterations. Defaults to 50.
@@ -49,13 +48,8 @@ class LearnableFusionLossHook(Hook):
         self._probe: Optional[dict] = None
         self._probe_objects: Optional[torch.Tensor] = None
 
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = unwrap(runner.model)
         for name in ('fusion_backbone', 'loss_generator', 'task_model'):
             if not hasattr(model, name):
                 raise TypeError(
@@ -68,12 +62,8 @@ class LearnableFusionLossHook(Hook):
         if missing:
             raise KeyError(f'optim_wrapper has no {missing}; this TDFusion '
                            f'set-up trains with one per key of {required}')
-        # The first samples of the dataset, read directly: an unfinished
-        # dataloader iterator could disturb a stateful batch sampler.
         loader = runner.train_dataloader
-        count = min(loader.batch_size or 1, len(loader.dataset))
-        batch = pseudo_collate([loader.dataset[i] for i in range(count)])
-        data = model.data_preprocessor(batch, False)
+        data = read_probe(model, loader, loader.batch_size or 1)
         self._probe = data['inputs']
         self._probe_objects = object_mask(data['data_samples'],
                                           self._probe['ir'].shape[-2:])
@@ -87,30 +77,14 @@ class LearnableFusionLossHook(Hook):
             self._log_probe(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        loop, meta = runner._train_loop, checkpoint.get('meta', {})
-        if isinstance(loop, MetaFusionTrainLoop) and 'iter' in meta:
-            # Iterations of meta['epoch'] done when resuming from here.
-            position = meta['iter'] - meta['epoch'] * loop.iters_per_epoch
-            meta['tdfusion_loop'] = dict(
-                position=position,
-                next_phase=(PHASE_META if position < loop.meta_steps else
-                            PHASE_FUSION_TASK),
-                meta_steps=loop.meta_steps,
-                iters_per_epoch=loop.iters_per_epoch)
+        loop = runner._train_loop
+        if isinstance(loop, MetaFusionTrainLoop):
+            loop.checkpoint_meta(checkpoint.get('meta', {}))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        saved = checkpoint.get('meta', {}).get('tdfusion_loop')
         loop = runner._train_loop
-        if saved is None or not isinstance(loop, MetaFusionTrainLoop):
-            return
-        current = dict(meta_steps=loop.meta_steps,
-                       iters_per_epoch=loop.iters_per_epoch)
-        if any(saved[k] != v for k, v in current.items()):
-            raise ValueError(
-                f'Cannot resume: the checkpoint was saved with meta_steps='
-                f"{saved['meta_steps']} and {saved['iters_per_epoch']} "
-                f'iterations per epoch, the config gives meta_steps='
-                f"{current['meta_steps']} and {current['iters_per_epoch']}")
+        if isinstance(loop, MetaFusionTrainLoop):
+            loop.check_checkpoint_meta(checkpoint.get('meta', {}))
 
     def after_train_epoch(self, runner) -> None:
         self._log_probe(runner)
@@ -119,7 +93,7 @@ class LearnableFusionLossHook(Hook):
     def _log_probe(self, runner) -> None:
         if self._probe is None:
             return
-        model = self._model(runner)
+        model = unwrap(runner.model)
         weights = model.loss_weights(self._probe['ir'], self._probe['vis'])
         w_ir, w_vis = weights[:, 0], weights[:, 1]
         stats = dict(probe_w_ir_mean=w_ir.mean().item(),

@@ -2,11 +2,11 @@
 import copy
 
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from torch import nn
 
 from tdfusion_mm.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from tdfusion_mm.utils.model_wrappers import unwrap
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -48,8 +48,7 @@ class MultiOptimWrapperConstructor:
         self.optim_wrapper_cfg = copy.deepcopy(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap(model)
         wrappers = {}
         for name, cfg in self.optim_wrapper_cfg.items():
             module = getattr(model, name, None)

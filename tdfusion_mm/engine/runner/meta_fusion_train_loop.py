@@ -6,6 +6,7 @@ from mmengine.runner import EpochBasedTrainLoop, set_random_seed
 from torch.utils.data import DataLoader
 
 from tdfusion_mm.registry import LOOPS
+from tdfusion_mm.utils.model_wrappers import unwrap
 
 PHASE_META = 'meta'
 PHASE_FUSION_TASK = 'fusion_task'
@@ -107,6 +108,36 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             return None
         return self.generator_movement / (self._max_epochs * self.meta_steps)
 
+    def checkpoint_meta(self, meta: dict) -> None:
+        """Record, under ``meta['tdfusion_loop']`` of a checkpoint about to
+        be saved, where a run resumed from it starts: the position inside
+        ``meta['epoch']``, the phase it starts in, and the epoch layout
+        (``meta_steps``, iterations per epoch) that position assumes."""
+        if 'iter' not in meta:
+            return
+        position = meta['iter'] - meta['epoch'] * self.iters_per_epoch
+        meta['tdfusion_loop'] = dict(
+            position=position,
+            next_phase=(PHASE_META if position < self.meta_steps else
+                        PHASE_FUSION_TASK),
+            meta_steps=self.meta_steps,
+            iters_per_epoch=self.iters_per_epoch)
+
+    def check_checkpoint_meta(self, meta: dict) -> None:
+        """Refuse to resume from a checkpoint whose epoch layout differs
+        from this loop's (its position would be wrong)."""
+        saved = meta.get('tdfusion_loop')
+        if saved is None:
+            return
+        current = dict(meta_steps=self.meta_steps,
+                       iters_per_epoch=self.iters_per_epoch)
+        if any(saved[k] != v for k, v in current.items()):
+            raise ValueError(
+                f'Cannot resume: the checkpoint was saved with meta_steps='
+                f"{saved['meta_steps']} and {saved['iters_per_epoch']} "
+                f'iterations per epoch, the config gives meta_steps='
+                f"{current['meta_steps']} and {current['iters_per_epoch']}")
+
     def run(self):
         """Train; a fresh run first sizes G's step to the budget."""
         if self.generator_lr is not None and self._iter == 0:
@@ -119,9 +150,8 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
         if 'loss_generator' not in optim_wrapper:
             raise KeyError('train_cfg.generator_movement is set, but '
                            'optim_wrapper has no `loss_generator`')
-        model = self.runner.model
-        model = getattr(model, 'module', model)
-        if not getattr(model, 'normalize_hypergrad', False):
+        if not getattr(unwrap(self.runner.model), 'normalize_hypergrad',
+                       False):
             raise ValueError('train_cfg.generator_movement bounds G\'s '
                              'movement only with model.normalize_hypergrad='
                              'True')

@@ -12,6 +12,8 @@ from typing import Callable, Dict, Optional, Sequence
 import cv2
 import numpy as np
 
+from tdfusion_mm.utils.image_dtype import to_uint8
+
 __all__ = [
     'METRIC_NAMES', 'PRESETS', 'metric_conventions', 'to_uint8', 'en', 'sd',
     'sf', 'ag', 'mi', 'scd', 'vifp', 'vif', 'qabf', 'ssim_pair', 'ssim',
@@ -60,26 +62,6 @@ _VIF_EPS = 1e-10
 _VIF_WINDOWS = (17, 9, 5, 3)
 
 _SSIM_K1, _SSIM_K2, _PEAK = 0.01, 0.03, 255.0
-
-
-def to_uint8(img: np.ndarray) -> np.ndarray:
-    """Bring an image to 8 bits, as the metrics expect.
-
-    Args:
-        img (np.ndarray): ``uint8`` (returned as is), ``uint16``
-            (``round(x / 257)``) or float in [0, 1] (``round(255 * x)``,
-            clipped to [0, 1] first).
-
-    Returns:
-        np.ndarray: ``uint8`` array of the same shape.
-    """
-    if img.dtype == np.uint8:
-        return img
-    if img.dtype == np.uint16:
-        return np.rint(img / 257.0).astype(np.uint8)
-    if np.issubdtype(img.dtype, np.floating):
-        return np.rint(np.clip(img, 0, 1) * 255).astype(np.uint8)
-    raise TypeError(f'to_uint8: unsupported dtype {img.dtype}')
 
 
 def _as_float(img: np.ndarray, name: str = 'image') -> np.ndarray:

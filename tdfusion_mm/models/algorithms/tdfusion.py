@@ -6,7 +6,7 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.hub import get_config
 from mmengine.logging import print_log
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmengine.structures import PixelData
 from torch import Tensor, nn
@@ -16,6 +16,7 @@ from tdfusion_mm.models.meta import (HESSIAN_VECTOR_MODES, meta_hypergradient,
 from tdfusion_mm.registry import MODELS
 from tdfusion_mm.utils.checkpoint import load_task_state_dict
 from tdfusion_mm.utils.colour import luma, restore_colour
+from tdfusion_mm.utils.model_wrappers import unwrap
 
 OPTIM_KEYS = ('fusion_backbone', 'loss_generator', 'task_model')
 TASK_INPUTS = ('fused', 'visible', 'infrared')
@@ -73,10 +74,6 @@ def build_own(cfg: dict) -> nn.Module:
     cfg = copy.deepcopy(dict(cfg))
     cfg.setdefault('_scope_', 'tdfusion_mm')
     return MODELS.build(cfg)
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 def buffers_of(module: nn.Module) -> Dict[str, Tensor]:

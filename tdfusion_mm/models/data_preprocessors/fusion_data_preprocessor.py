@@ -10,8 +10,11 @@ from mmengine.model import BaseDataPreprocessor
 from mmengine.structures import PixelData
 
 from tdfusion_mm.registry import MODELS
+from tdfusion_mm.utils.image_dtype import UNIT_SCALES
 
-_SCALES = {torch.uint8: 255., torch.uint16: 65535.}
+# uint8 / 255, uint16 / 65535, as for arrays
+_SCALES = {getattr(torch, dtype.name): scale
+           for dtype, scale in UNIT_SCALES.items()}
 
 
 @MODELS.register_module()

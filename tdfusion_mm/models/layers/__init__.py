@@ -1,9 +1,8 @@
 """Building blocks shared by the TDFusion networks."""
 from .restormer import (GDFN, MDTA, BiasFreeLayerNorm, CrossModalFusion,
-                        LayerNorm, TransformerBlock, WithBiasLayerNorm,
-                        transposed_attention)
+                        LayerNorm, TransformerBlock, WithBiasLayerNorm)
 
 __all__ = [
     'WithBiasLayerNorm', 'BiasFreeLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
-    'TransformerBlock', 'CrossModalFusion', 'transposed_attention'
+    'TransformerBlock', 'CrossModalFusion'
 ]

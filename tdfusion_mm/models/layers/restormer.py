@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 __all__ = [
     'WithBiasLayerNorm', 'BiasFreeLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
-    'TransformerBlock', 'CrossModalFusion', 'transposed_attention'
+    'TransformerBlock', 'CrossModalFusion'
 ]
 
 
@@ -33,7 +33,7 @@ def _inplace_ok(*tensors: torch.Tensor) -> bool:
 
     In-place arithmetic is used only when no graph is being recorded (no-grad
     or inference mode, e.g. fusion at test time); training, including the
-    double backward of the meta step, takes the out-of-place path.
+    meta step, takes the out-of-place path.
     """
     return not torch.is_grad_enabled() or not any(
         t.requires_grad for t in tensors)
@@ -221,31 +221,6 @@ def _gated(gate: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     if _inplace_ok(gate, value):
         return F.gelu(gate).mul_(value)
     return F.gelu(gate) * value
-
-
-def transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                         temperature: torch.Tensor,
-                         num_heads: int) -> torch.Tensor:
-    """Channel ("transposed") attention of Restormer's MDTA.
-
-    Queries and keys are L2-normalised along the flattened spatial axis, the
-    per-head (C/heads x C/heads) similarity is scaled by a learnable
-    temperature and soft-maxed, then applied to the values.
-
-    Args:
-        q (Tensor): Queries, shape (B, C, H, W).
-        k (Tensor): Keys, shape (B, C, H, W).
-        v (Tensor): Values, shape (B, C, H, W).
-        temperature (Tensor): Per-head scale, shape (num_heads, 1, 1).
-        num_heads (int): Number of heads; must divide C.
-
-    Returns:
-        Tensor: Attended values, shape (B, C, H, W).
-    """
-    b, c, h, w = v.shape
-    attn = _attention_from_terms(_gram_terms(q, k), temperature, num_heads)
-    out = attn @ v.reshape(b, num_heads, c // num_heads, h * w)
-    return out.reshape(b, c, h, w)
 
 
 class WithBiasLayerNorm(nn.Module):

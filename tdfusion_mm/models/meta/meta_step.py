@@ -14,7 +14,7 @@ the outer batch), then the Hessian-vector product through the inner step.
 The fusion loss sees theta only through the fused image f, so
 ``g . v = <dL_f/df, u>`` with ``u = (df/dtheta) v``: one forward-mode
 Jacobian-vector product of F, after which only the fusion loss and G are
-differentiated twice. No graph through F is kept for a double backward.
+differentiated twice; F itself is differentiated once.
 
 F's parameters are never modified: the stepped network is evaluated with
 ``torch.func.functional_call``. Nothing is written to ``.grad``.
@@ -155,8 +155,9 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
 
     Args:
         fusion_net (nn.Module): F, called as ``F(ir, vis)``. Pass the
-            unwrapped module (not a DDP wrapper): PyTorch does not support
-            double backward through DDP.
+            unwrapped module (not a DDP wrapper): the virtual step calls it
+            with other parameters (``functional_call``), and the inner
+            gradient is averaged over ranks here, not by DDP.
         loss_generator (nn.Module): G, ``G(ir, vis) -> (B, 2, H, W)``.
         fusion_loss (nn.Module): ``loss(fused, ir, vis, weights) -> dict``.
         inner (dict): ``ir`` and ``vis`` luma of the inner (meta-train) batch,

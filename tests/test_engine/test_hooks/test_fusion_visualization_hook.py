@@ -39,7 +39,8 @@ def test_hook_writes_panels(demo_cfg, tmp_path):
         name='fusion_hook_test', save_dir=str(tmp_path / 'vis_data'),
         vis_backends=[dict(type='LocalVisBackend')])
     runner = SimpleNamespace(
-        model=model, val_loop=SimpleNamespace(dataloader=[batch]),
+        model=model,
+        val_loop=SimpleNamespace(dataloader=SimpleNamespace(dataset=dataset)),
         visualizer=visualizer, log_dir=str(tmp_path), iter=0)
 
     hook = HOOKS.build(dict(type='FusionVisualizationHook', interval=2,
