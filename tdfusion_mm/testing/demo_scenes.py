@@ -34,6 +34,10 @@ MSRS_CLASSES = ('unlabelled', 'car', 'person', 'bike', 'curve', 'car_stop',
 _CAR, _PERSON, _BIKE, _CURVE, _GUARDRAIL, _CONE, _BUMP = (
     MSRS_CLASSES.index(name) for name in ('car', 'person', 'bike', 'curve',
                                           'guardrail', 'color_cone', 'bump'))
+# The data of the demo configs (``configs/tdfusion_yolo_demo.py``): two
+# classes; boxes with a side under 8 pixels are marked difficult.
+DEMO_DATA = dict(num_train=160, num_test=40, height=96, width=128, seed=0,
+                 classes=('People', 'Car'), difficult_below=8)
 _MIN_SIDE = 3
 _MIN_PIXELS = 10
 _SPLITS = ('train', 'test')

@@ -163,9 +163,7 @@ def task_budgets(args, parser) -> dict:
 # ------------------------------------------------------------------ data
 def demo_data(root: str) -> str:
     """The demo scenes (as ``tools/misc/make_demo_data.py`` makes them)."""
-    from tdfusion_mm.datasets.demo_scenes import generate_demo_dataset
-    sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
-    from make_demo_data import DEMO_DATA
+    from tdfusion_mm.testing import DEMO_DATA, generate_demo_dataset
     generate_demo_dataset(root, **DEMO_DATA)
     return osp.join(root, 'm3fd')
 

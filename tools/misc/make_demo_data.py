@@ -12,10 +12,8 @@ same parameters reuse the existing files.
 import argparse
 import time
 
-from tdfusion_mm.testing import M3FD_CLASSES, generate_demo_dataset
-
-DEMO_DATA = dict(num_train=160, num_test=40, height=96, width=128, seed=0,
-                 classes=('People', 'Car'), difficult_below=8)
+from tdfusion_mm.testing import (DEMO_DATA, M3FD_CLASSES,
+                                 generate_demo_dataset)
 
 
 def parse_args():
