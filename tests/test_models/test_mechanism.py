@@ -25,6 +25,8 @@ Measured (seeds 0-3, 2026-11-29): w_ir on the infrared's objects
 exchanged in the fusion loss, the order reverses (run this file with
 ``python tests/test_models/test_mechanism.py`` to see all three).
 """
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 import pytest
@@ -54,7 +56,6 @@ IR_CENTRES = ((9, 9), (23, 23))
 VIS_CENTRES = ((9, 23), (23, 9))
 
 
-@MMSEG_MODELS.register_module(force=True)
 class MechanismTinyBackbone(BaseModule):
     """Two 5x5 convolutions: enough context to tell a blob from texture."""
 
@@ -68,7 +69,6 @@ class MechanismTinyBackbone(BaseModule):
         return (self.layers(x), )
 
 
-@MODELS.register_module(force=True)
 class MechanismPositionalGenerator(BaseModule):
     """A G that knows only where a pixel is: one pair of logits per
     position, so its w_ir map is exactly what the meta step taught it."""
@@ -79,6 +79,21 @@ class MechanismPositionalGenerator(BaseModule):
 
     def forward(self, ir, vis):
         return self.logits.softmax(1).expand(ir.shape[0], -1, -1, -1)
+
+
+@contextmanager
+def registered():
+    """The test's own G and T backbone in the registries, only while the
+    model is built (so that no other test sees them)."""
+    entries = ((MODELS, MechanismPositionalGenerator),
+               (MMSEG_MODELS, MechanismTinyBackbone))
+    for registry, cls in entries:
+        registry.register_module(module=cls, force=True)
+    try:
+        yield
+    finally:
+        for registry, cls in entries:
+            registry._module_dict.pop(cls.__name__, None)
 
 
 def blob(yy, xx, cy, cx, radius):
@@ -127,7 +142,27 @@ def build_model(seed, swap_weights=False):
     SGD, the package's max-normalised step, lr = movement / pairs)."""
     init_default_scope('tdfusion_mm')
     torch.manual_seed(seed)
-    model = MODELS.build(dict(
+    with registered():
+        model = build_tdfusion()
+    model.init_weights()
+    if swap_weights:
+        loss = model.fusion_loss
+        forward = loss.forward
+        loss.forward = lambda f, ir, vis, w: forward(f, ir, vis, w.flip(1))
+    optims = OptimWrapperDict(
+        fusion_backbone=OptimWrapper(torch.optim.Adam(
+            model.fusion_backbone.parameters(), lr=1e-2)),
+        loss_generator=OptimWrapper(torch.optim.SGD(
+            model.loss_generator.parameters(), lr=G_MOVEMENT / META_PAIRS)),
+        task_model=OptimWrapper(torch.optim.Adam(
+            model.task_model.parameters(), lr=1e-2)))
+    return model, optims
+
+
+def build_tdfusion():
+    """The tiny TDFusion: ReFusion (dim 4), the positional G, a small
+    mmseg segmentor whose loss weighs the background 0.1."""
+    return MODELS.build(dict(
         type='TDFusion',
         fusion_backbone=dict(type='ReFusion', dim=4, num_blocks=1,
                              num_heads=1),
@@ -148,19 +183,6 @@ def build_model(seed, swap_weights=False):
                                               class_weight=[0.1, 1.0])),
             train_cfg=dict(), test_cfg=dict(mode='whole')),
         swap_modalities=False, inner_lr=1e-2))
-    model.init_weights()
-    if swap_weights:
-        loss = model.fusion_loss
-        forward = loss.forward
-        loss.forward = lambda f, ir, vis, w: forward(f, ir, vis, w.flip(1))
-    optims = OptimWrapperDict(
-        fusion_backbone=OptimWrapper(torch.optim.Adam(
-            model.fusion_backbone.parameters(), lr=1e-2)),
-        loss_generator=OptimWrapper(torch.optim.SGD(
-            model.loss_generator.parameters(), lr=G_MOVEMENT / META_PAIRS)),
-        task_model=OptimWrapper(torch.optim.Adam(
-            model.task_model.parameters(), lr=1e-2)))
-    return model, optims
 
 
 def w_ir_by_class(model, rng, batches=4):
@@ -217,6 +239,9 @@ def one_thread_no_denormals():
     torch.set_num_threads(threads)
 
 
+# mmseg suggests a one-channel head for two classes; two channels are what
+# a user's segmentor has.
+@pytest.mark.filterwarnings('ignore:For binary segmentation')
 @pytest.mark.parametrize('seed', [0, 1])
 def test_g_learns_where_the_infrared_carries_the_task(
         seed, one_thread_no_denormals):
