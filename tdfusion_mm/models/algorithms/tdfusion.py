@@ -85,6 +85,13 @@ def buffers_of(module: nn.Module) -> Dict[str, Tensor]:
 class TDFusion(BaseModel):
     """Task-driven fusion: F fuses, G weighs F's loss, T solves the task.
 
+    The paper's letters are attributes: F is ``fusion_backbone`` (the whole
+    fusion network), G ``loss_generator``, T ``task_model``; the fusion loss
+    is ``fusion_loss``. Images are in [0, 1]; ``ir`` is the infrared,
+    ``colour`` the visible image as loaded (BGR or grey), and ``vis`` its
+    luma, except in :meth:`fuse` and :meth:`loss_weights`, which take the
+    visible image as loaded and compute its luma themselves.
+
     Training alternates two phases (see :class:`MetaFusionTrainLoop`):
 
     - learning G (``train_step`` gets ``dict(inner=batch, outer=batch)``): T
