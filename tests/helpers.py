@@ -50,6 +50,20 @@ def optimizer_tensors(optim_wrapper):
             for k, v in st.items() if torch.is_tensor(v)}
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_in_repo(args, expect_ok=True):
+    """Run a Python tool from the repository root; fails the test unless it
+    succeeds (or, with ``expect_ok=False``, fails). Its output."""
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == expect_ok, out[-3000:]
+    return out
+
+
 def run_tool(args, cwd, env=None):
     """Run a Python tool in a fresh process; fails the test on an error.
     ``env`` adds environment variables."""

@@ -2,8 +2,6 @@
 and tools/analysis_tools/browse_dataset.py on demo data."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -11,16 +9,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def run(args, expect_ok=True):
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    out = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == expect_ok, out[-3000:]
-    return out
+from helpers import REPO
+from helpers import run_in_repo as run
 
 
 @pytest.fixture(scope='module')

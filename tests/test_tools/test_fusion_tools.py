@@ -8,8 +8,6 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -19,16 +17,8 @@ import torch
 from tdfusion_mm.evaluation import fusion_metrics
 from tdfusion_mm.models.fusion_backbones import ReFusion
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def run(args, expect_ok=True):
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    out = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == expect_ok, out[-3000:]
-    return out
+from helpers import REPO
+from helpers import run_in_repo as run
 
 
 def load_tool(relative_path):
