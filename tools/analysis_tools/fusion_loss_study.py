@@ -106,8 +106,18 @@ def parse_args(argv=None):
                         help="G's step budget (train_cfg.generator_movement"
                         '; the paper\'s 1e-4 x 8000 pairs = 0.8)')
     parser.add_argument('--size', nargs='+', default=None, metavar='TASK=WxH',
-                        help='task size per task, e.g. seg=160x120 (default:'
-                        ' the config\'s)')
+                        help='task size per task, e.g. seg=160x120 (0: the '
+                        'config\'s)')
+    parser.add_argument('--fusion-crop', nargs='+', default=None,
+                        metavar='TASK=N', help="side of F's square training "
+                        "crops per task (0: the config's)")
+    parser.add_argument('--batch-size', nargs='+', default=None,
+                        metavar='TASK=N', help='train batch size per task '
+                        "(0: the config's)")
+    parser.add_argument('--fusion-dim', type=int, default=8,
+                        help='width of F and G (one Restormer block of this '
+                        'many channels per branch, as the demo); 0 keeps the '
+                        "config's networks (the paper's)")
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at once (on the CPU each gets cores / jobs '
@@ -133,30 +143,39 @@ def parse_args(argv=None):
     return args
 
 
-# Default budgets (epochs of stage 1, epochs after it, meta pairs per epoch,
-# task size or None for the config's), sized for about 2 hours on 2 cores.
+# Default budgets: epochs of stage 1, epochs after it, meta pairs per epoch,
+# task size (w, h), F's crop side and the train batch size (None: the
+# config's). Sized for about 2 hours on 2 cores with --fusion-dim 8.
 TASK_BUDGETS = dict(
-    demo=dict(warm_epochs=6, epochs=4, meta_steps=25, size=None),
-    seg=dict(warm_epochs=8, epochs=3, meta_steps=20, size=(160, 120)),
-    det=dict(warm_epochs=10, epochs=4, meta_steps=15, size=(160, 128)))
+    demo=dict(warm_epochs=6, epochs=4, meta_steps=25, size=None, crop=None,
+              batch=None),
+    seg=dict(warm_epochs=8, epochs=3, meta_steps=20, size=(160, 120),
+             crop=64, batch=4),
+    det=dict(warm_epochs=10, epochs=4, meta_steps=15, size=(160, 128),
+             crop=64, batch=4))
 
 
 def task_budgets(args, parser) -> dict:
     """Per-task budgets: the defaults, overridden by ``TASK=value``."""
     budgets = {t: dict(b) for t, b in TASK_BUDGETS.items()}
     for flag, key in (('warm_epochs', 'warm_epochs'), ('epochs', 'epochs'),
-                      ('meta_steps', 'meta_steps'), ('size', 'size')):
+                      ('meta_steps', 'meta_steps'), ('size', 'size'),
+                      ('fusion_crop', 'crop'), ('batch_size', 'batch')):
         for item in getattr(args, flag) or []:
             task, _, value = str(item).partition('=')
-            if task not in budgets or not value:
+            try:
+                if task not in budgets:
+                    raise ValueError
+                if key == 'size' and value != '0':
+                    width, height = value.split('x')
+                    number = (int(width), int(height))
+                else:
+                    number = int(value)
+            except ValueError:
                 parser.error(f'--{flag.replace("_", "-")}: expected '
                              f'TASK=VALUE with TASK in {list(budgets)}, got '
                              f'{item!r}')
-            if key == 'size':
-                width, _, height = value.partition('x')
-                budgets[task][key] = (int(width), int(height))
-            else:
-                budgets[task][key] = int(value)
+            budgets[task][key] = number or None
     return budgets
 
 
@@ -214,20 +233,41 @@ def data_settings(task: str, args) -> dict:
 
 
 # ------------------------------------------------------------------ configs
+def pipeline_steps(cfg):
+    """Every transform of the train and val pipelines, wrapped ones too."""
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        for step in loader.dataset.pipeline:
+            yield from step.get('transforms', [step])
+
+
 def set_task_size(cfg, size) -> None:
     """Resize (and pad) every pipeline to ``size`` = (w, h); the segmentor's
     data preprocessor pads to the same size."""
     width, height = size
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        for step in loader.dataset.pipeline:
-            for t in step.get('transforms', [step]):
-                if t['type'].endswith('Resize'):
-                    t['scale'] = (width, height)
-                elif t['type'].endswith('.Pad') and 'size' in t:
-                    t['size'] = (width, height)
+    for t in pipeline_steps(cfg):
+        if t['type'].endswith('Resize'):
+            t['scale'] = (width, height)
+        elif t['type'].endswith('.Pad') and 'size' in t:
+            t['size'] = (width, height)
     options = cfg.model.task_model.get('cfg_options', {})
     if 'size' in options.get('data_preprocessor', {}):
         options['data_preprocessor']['size'] = (height, width)
+
+
+def set_fusion_crop(cfg, side: int) -> None:
+    """F's training crops become ``side`` x ``side``."""
+    for t in pipeline_steps(cfg):
+        if t['type'] == 'RandomFusionCrop':
+            t['crop_size'] = (side, side)
+
+
+def narrow_fusion(cfg, dim: int) -> None:
+    """F and G with one Restormer block of ``dim`` channels per branch (the
+    demo's networks), for CPU budgets."""
+    narrow = dict(dim=dim, num_blocks=1, num_heads=4)
+    cfg.model.fusion_backbone.update(narrow)
+    if 'FixedLossWeights' not in cfg.model.loss_generator['type']:
+        cfg.model.loss_generator.update(narrow)
 
 
 def run_dir(args, task: str, variant: str, seed: int) -> str:
@@ -253,6 +293,12 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
         loader.update(num_workers=0, persistent_workers=False)
     if budget['size']:
         set_task_size(cfg, budget['size'])
+    if budget['crop']:
+        set_fusion_crop(cfg, budget['crop'])
+    if budget['batch']:
+        cfg.train_dataloader.batch_size = budget['batch']
+    if args.fusion_dim:
+        narrow_fusion(cfg, args.fusion_dim)
     cfg.test_dataloader = cfg.val_dataloader
     if data['metric']:
         cfg.val_evaluator = [data['metric'],

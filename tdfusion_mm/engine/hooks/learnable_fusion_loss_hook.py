@@ -30,8 +30,8 @@ class LearnableFusionLossHook(Hook):
       the pixels of the annotated objects, see :func:`object_mask`, and on
       the rest), so that what G learns, and where, is visible in the logs
       and comparable across iterations.
-    - With every checkpoint, and on resume: lets the loop record and check
-      where a resumed run starts (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
+    - With every checkpoint, and on resume (not on a plain ``load_from``):
+      lets the loop record and check where a resumed run starts (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
       :meth:`MetaFusionTrainLoop.check_checkpoint_meta`).
 
     Args:
@@ -82,8 +82,11 @@ class LearnableFusionLossHook(Hook):
             loop.checkpoint_meta(checkpoint.get('meta', {}))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Only a resumed run continues the saved epoch layout; ``load_from``
+        # without resume starts a new schedule from the weights.
         loop = runner._train_loop
-        if isinstance(loop, MetaFusionTrainLoop):
+        if getattr(runner, '_resume', False) and isinstance(
+                loop, MetaFusionTrainLoop):
             loop.check_checkpoint_meta(checkpoint.get('meta', {}))
 
     def after_train_epoch(self, runner) -> None:
