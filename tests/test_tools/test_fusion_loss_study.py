@@ -54,7 +54,9 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
         '--tasks', 'seg', 'det', '--msrs', msrs, '--llvip', llvip,
         '--work-dir', str(tmp_path / 'wd'), '--warm-epochs', 'seg=2', 'det=4',
         '--epochs', 'seg=1', 'det=3', '--meta-steps', 'seg=7', 'det=5',
-        '--size', 'seg=64x48', 'det=96x64', '--generator-movement', '0.4'])
+        '--size', 'seg=64x48', 'det=96x64', '--generator-movement', '0.4',
+        '--fusion-crop', 'seg=32', 'det=0', '--batch-size', 'det=2',
+        '--lr', 'seg=0.002', '--fusion-dim', '4'])
     for task, variant in (('seg', 'learned'), ('seg', 'visible'),
                           ('det', 'fixed'), ('det', 'learned_scratch'),
                           ('det', study.WARM_RUN)):
@@ -65,7 +67,10 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
         assert cfg.train_cfg.max_epochs == expected
         assert cfg.train_cfg.val_interval == expected
         learned = variant.startswith('learned')
-        assert cfg.train_cfg.meta_steps == (meta if learned else 0)
+        # The scratch run spreads about as many meta pairs over more epochs.
+        assert cfg.train_cfg.meta_steps == dict(
+            learned=meta, learned_scratch=-(-meta * epochs // expected)
+        ).get(variant, 0)
         assert cfg.train_cfg.generator_movement == (0.4 if learned else None)
         assert cfg.randomness.seed == 5
         # Every variant but the two from-scratch runs continues stage 1.
@@ -92,8 +97,19 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
         assert cfg.val_evaluator[-1].type == 'tdfusion_mm.FusionMetric'
         assert cfg.model.get('task_input', 'fused') == (
             'visible' if variant == 'visible' else 'fused')
+        crops = [t['crop_size'] for t in study.pipeline_steps(cfg)
+                 if t['type'] == 'RandomFusionCrop']
+        assert [tuple(c) for c in crops] == [
+            (32, 32) if task == 'seg' else (256, 256)]
+        assert cfg.train_dataloader.batch_size == (2 if task == 'det' else 4)
+        for part in ('fusion_backbone', 'task_model'):
+            assert cfg.optim_wrapper[part].optimizer.lr == (
+                0.002 if task == 'seg' else 1e-3)
+        assert cfg.model.fusion_backbone.dim == 4
         fixed = variant in ('fixed', study.WARM_RUN)
         assert (cfg.model.loss_generator.type == 'FixedLossWeights') == fixed
+        if not fixed:
+            assert cfg.model.loss_generator.num_blocks == 1
 
 
 def test_paired_difference_counts_signs():

@@ -20,7 +20,9 @@ scenes, People and Car), ``seg`` (SegFormer-B0 on the MSRS bench split) and
      (its step sized by ``train_cfg.generator_movement``), F on G's loss,
      T on its fusions;
    * ``learned_scratch``: the paper's setting, TDFusion from scratch for
-     ``--warm-epochs + --epochs`` epochs, same G budget.
+     ``--warm-epochs + --epochs`` epochs with the same G budget: about as
+     many meta pairs in all as ``learned`` (spread over its epochs, rounded
+     up per epoch) and the same ``generator_movement``.
 
 Every run is ``tools/train.py`` on a config written into its work dir and
 is evaluated at its end on the held-out split (mIoU or bbox mAP@0.5, and
@@ -111,6 +113,9 @@ def parse_args(argv=None):
     parser.add_argument('--fusion-crop', nargs='+', default=None,
                         metavar='TASK=N', help="side of F's square training "
                         "crops per task (0: the config's)")
+    parser.add_argument('--lr', nargs='+', default=None, metavar='TASK=LR',
+                        help="F's and T's learning rate per task (0: the "
+                        "config's)")
     parser.add_argument('--batch-size', nargs='+', default=None,
                         metavar='TASK=N', help='train batch size per task '
                         "(0: the config's)")
@@ -144,15 +149,17 @@ def parse_args(argv=None):
 
 
 # Default budgets: epochs of stage 1, epochs after it, meta pairs per epoch,
-# task size (w, h), F's crop side and the train batch size (None: the
-# config's). Sized for about 2 hours on 2 cores with --fusion-dim 8.
+# task size (w, h), F's crop side, the train batch size and F's and T's
+# learning rate (None: the config's; the paper's 1e-4 is for pretrained task
+# networks and 40 epochs). Sized for about 1.5 hours on 2 cores with
+# --fusion-dim 8 and --jobs 2.
 TASK_BUDGETS = dict(
-    demo=dict(warm_epochs=6, epochs=4, meta_steps=25, size=None, crop=None,
-              batch=None),
-    seg=dict(warm_epochs=8, epochs=3, meta_steps=20, size=(160, 120),
-             crop=64, batch=4),
-    det=dict(warm_epochs=10, epochs=4, meta_steps=15, size=(160, 128),
-             crop=64, batch=4))
+    demo=dict(warm_epochs=6, epochs=4, meta_steps=15, size=None, crop=None,
+              batch=None, lr=None),
+    seg=dict(warm_epochs=8, epochs=2, meta_steps=12, size=(160, 120),
+             crop=64, batch=4, lr=1e-3),
+    det=dict(warm_epochs=12, epochs=4, meta_steps=10, size=(160, 128),
+             crop=64, batch=4, lr=1e-3))
 
 
 def task_budgets(args, parser) -> dict:
@@ -160,7 +167,8 @@ def task_budgets(args, parser) -> dict:
     budgets = {t: dict(b) for t, b in TASK_BUDGETS.items()}
     for flag, key in (('warm_epochs', 'warm_epochs'), ('epochs', 'epochs'),
                       ('meta_steps', 'meta_steps'), ('size', 'size'),
-                      ('fusion_crop', 'crop'), ('batch_size', 'batch')):
+                      ('fusion_crop', 'crop'), ('batch_size', 'batch'),
+                      ('lr', 'lr')):
         for item in getattr(args, flag) or []:
             task, _, value = str(item).partition('=')
             try:
@@ -170,7 +178,7 @@ def task_budgets(args, parser) -> dict:
                     width, height = value.split('x')
                     number = (int(width), int(height))
                 else:
-                    number = int(value)
+                    number = (float if key == 'lr' else int)(value)
             except ValueError:
                 parser.error(f'--{flag.replace("_", "-")}: expected '
                              f'TASK=VALUE with TASK in {list(budgets)}, got '
@@ -297,6 +305,9 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
         set_fusion_crop(cfg, budget['crop'])
     if budget['batch']:
         cfg.train_dataloader.batch_size = budget['batch']
+    if budget['lr']:
+        for part in ('fusion_backbone', 'task_model'):
+            cfg.optim_wrapper[part].optimizer.lr = budget['lr']
     if args.fusion_dim:
         narrow_fusion(cfg, args.fusion_dim)
     cfg.test_dataloader = cfg.val_dataloader
@@ -309,9 +320,12 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     epochs = dict(stage1_fixed=budget['warm_epochs'],
                   learned_scratch=budget['warm_epochs'] + budget['epochs']
                   ).get(variant, budget['epochs'])
+    meta_steps = dict(
+        learned=budget['meta_steps'],
+        learned_scratch=-(-budget['meta_steps'] * budget['epochs'] // epochs)
+    ).get(variant, 0)
     cfg.train_cfg.update(
-        max_epochs=epochs, val_interval=epochs,
-        meta_steps=budget['meta_steps'] if learned else 0,
+        max_epochs=epochs, val_interval=epochs, meta_steps=meta_steps,
         generator_movement=args.generator_movement if learned else None)
     # Constant learning rates: the budgets are too short for step decay.
     cfg.param_scheduler = None
@@ -396,16 +410,17 @@ def run_queue(queue, args) -> None:
 
 
 def run_all(args) -> None:
-    """Stage 1 of every task, then the variants (longest first)."""
+    """Stage 1 of every task, then the variants."""
     def todo(task, variant, seed):
         work_dir = run_dir(args, task, variant, seed)
         return not final_metrics(work_dir)
 
     run_queue([(t, WARM_RUN, 0) for t in args.tasks if todo(t, WARM_RUN, 0)],
               args)
-    order = ('learned_scratch', 'learned', 'fixed', 'infrared', 'visible')
-    run_queue([(t, v, s) for v in order if v in args.variants
-               for t in args.tasks for s in args.seeds if todo(t, v, s)],
+    # Seed by seed, so that partial results compare all variants.
+    order = ('learned', 'fixed', 'infrared', 'visible', 'learned_scratch')
+    run_queue([(t, v, s) for s in args.seeds for t in args.tasks
+               for v in order if v in args.variants and todo(t, v, s)],
               args)
 
 
@@ -581,6 +596,13 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
         f'; then {budget["epochs"]} epochs per variant; the learned '
         f'variants add {budget["meta_steps"]} meta pairs per epoch with '
         f'generator_movement {args.generator_movement}; {size_text}; '
+        + (f"F's crops {budget['crop']}x{budget['crop']}; "
+           if budget['crop'] else '')
+        + (f"batch {budget['batch']}; " if budget['batch'] else '')
+        + (f"F and T learning rate {budget['lr']:g}; " if budget['lr']
+           else '')
+        + (f'F and G one Restormer block of {args.fusion_dim} channels; '
+           if args.fusion_dim else "F and G the config's; ") +
         f'seeds {", ".join(map(str, args.seeds))}.', '',
         f'| variant | {spec["score"]} (mean ± std, per seed) | '
         'G w_ir on objects | G w_ir on background | minutes per run |',
@@ -616,19 +638,27 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
     return lines + ['']
 
 
+def budget_text(value) -> str:
+    """A budget value as its flag takes it (0 for the config's)."""
+    if value is None:
+        return '0'
+    if isinstance(value, tuple):
+        return f'{value[0]}x{value[1]}'
+    return f'{value:g}'
+
+
 def reproduce_command(args) -> str:
     budget = args.budget
     parts = ['python tools/analysis_tools/fusion_loss_study.py',
              f'--tasks {" ".join(args.tasks)}',
              f'--seeds {" ".join(map(str, args.seeds))}']
     for flag, key in (('--warm-epochs', 'warm_epochs'), ('--epochs', 'epochs'),
-                      ('--meta-steps', 'meta_steps')):
-        parts.append(flag + ' ' + ' '.join(
-            f'{t}={budget[t][key]}' for t in args.tasks))
-    sizes = [f'{t}={budget[t]["size"][0]}x{budget[t]["size"][1]}'
-             for t in args.tasks if budget[t]['size']]
-    if sizes:
-        parts.append('--size ' + ' '.join(sizes))
+                      ('--meta-steps', 'meta_steps'), ('--size', 'size'),
+                      ('--fusion-crop', 'crop'), ('--batch-size', 'batch'),
+                      ('--lr', 'lr')):
+        values = [f'{t}={budget_text(budget[t][key])}' for t in args.tasks]
+        parts.append(flag + ' ' + ' '.join(values))
+    parts.append(f'--fusion-dim {args.fusion_dim} --jobs {args.jobs}')
     parts.append(f'--generator-movement {args.generator_movement}')
     if 'seg' in args.tasks:
         parts.append('--msrs <MSRS root>')
