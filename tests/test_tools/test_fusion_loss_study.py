@@ -122,3 +122,55 @@ def test_paired_difference_counts_signs():
     assert '+10.00, -5.00, +10.00' in text
     assert study.mean_std([1.0, 2.0, 3.0]) == '2.00 ± 1.00 (1.00 / 2.00 / ' \
         '3.00)'
+
+
+def fake_finished_run(args, variant, seed, score):
+    """A run as train.py leaves it: the (untrained) model's checkpoint and a
+    final validation entry in scalars.json."""
+    import json
+
+    import torch
+
+    from tdfusion_mm.registry import MODELS
+    cfg = Config.fromfile(study.run_config('demo', variant, seed, args))
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    torch.save(dict(state_dict=model.state_dict()),
+               osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth'))
+    logs = osp.join(cfg.work_dir, '20261130_030000', 'vis_data')
+    os.makedirs(logs)
+    entry = {'pascal_voc/mAP': score}
+    entry.update({f'fusion/{m}': 1.0 for m in study.FUSION_METRICS})
+    with open(osp.join(logs, 'scalars.json'), 'w') as f:
+        f.write(json.dumps(entry) + '\n')
+
+
+def test_report_from_finished_runs_on_the_cpu_device(tmp_path, monkeypatch):
+    """The report path of ``--device cpu`` (``cuda`` takes the same code):
+    scores, paired differences, G's weights on objects/background measured
+    from the runs' checkpoints on the held-out pairs, and the panel."""
+    import tdfusion_mm.testing as testing
+    monkeypatch.setattr(testing, 'DEMO_DATA', dict(
+        num_train=3, num_test=2, height=64, width=80, seed=1,
+        classes=('People', 'Car')))
+    out = tmp_path / 'docs' / 'results.md'
+    args = study.parse_args([
+        '--tasks', 'demo', '--seeds', '0', '1', '--device', 'cpu',
+        '--work-dir', str(tmp_path / 'wd'), '--out', str(out),
+        '--report-only', '--panel-pairs', '2'])
+    for seed, (learned, fixed) in enumerate(((0.6, 0.5), (0.4, 0.45))):
+        fake_finished_run(args, 'learned', seed, learned)
+        fake_finished_run(args, 'fixed', seed, fixed)
+    study.write_report(args)
+    text = out.read_text()
+    learned_row = next(line for line in text.splitlines()
+                       if line.startswith('| learned |'))
+    assert '50.00 ± 14.14 (60.00 / 40.00)' in learned_row
+    # G's mean w_ir on objects and on background, both in [0, 1], per seed.
+    cells = learned_row.split('|')[3:5]
+    for cell in cells:
+        values = [float(v) for v in cell.split('(')[1].rstrip(') ').split('/')]
+        assert len(values) == 2 and all(0 < v < 1 for v in values)
+    assert 'learned better in 1 of 2' in text and '+10.00, -5.00' in text
+    assert (tmp_path / 'docs' / 'results' / 'demo_panel.jpg').stat().st_size
+    assert '--device' not in text or 'cuda' not in text
