@@ -173,4 +173,3 @@ def test_report_from_finished_runs_on_the_cpu_device(tmp_path, monkeypatch):
         assert len(values) == 2 and all(0 < v < 1 for v in values)
     assert 'learned better in 1 of 2' in text and '+10.00, -5.00' in text
     assert (tmp_path / 'docs' / 'results' / 'demo_panel.jpg').stat().st_size
-    assert '--device' not in text or 'cuda' not in text
