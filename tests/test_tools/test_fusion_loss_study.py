@@ -133,6 +133,9 @@ def fake_finished_run(args, variant, seed, score):
 
     from tdfusion_mm.registry import MODELS
     cfg = Config.fromfile(study.run_config('demo', variant, seed, args))
+    # What train.py must log for final_metrics to find the run.
+    assert [e.type for e in cfg.val_evaluator] == [
+        'mmdet.VOCMetric', 'tdfusion_mm.FusionMetric']
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
     torch.save(dict(state_dict=model.state_dict()),

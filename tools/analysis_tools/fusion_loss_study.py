@@ -57,6 +57,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VARIANTS = ('visible', 'infrared', 'fixed', 'learned', 'learned_scratch')
 WARM_RUN = 'stage1_fixed'
+VOC_MAP50 = dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=[0.5],
+                 eval_mode='area')
 FUSION_METRICS = ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM')
 TASKS = {
     'demo': dict(
@@ -224,7 +226,7 @@ def data_settings(task: str, args) -> dict:
         root = demo_data(args.roots['demo'])
         return dict(root=root, train=osp.join(root, 'splits', 'train.txt'),
                     val=osp.join(root, 'splits', 'test.txt'), prefix=None,
-                    metric=None)
+                    metric=VOC_MAP50)
     root = args.roots[task]
     if task == 'seg':
         return dict(
@@ -237,8 +239,7 @@ def data_settings(task: str, args) -> dict:
     return dict(root=root, train=train, val=val,
                 prefix=dict(ir='infrared/train', vis='visible/train',
                             ann='Annotations'),
-                metric=dict(type='mmdet.VOCMetric', metric='mAP',
-                            iou_thrs=[0.5], eval_mode='area'))
+                metric=VOC_MAP50)
 
 
 # ------------------------------------------------------------------ configs
@@ -313,10 +314,10 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     if args.fusion_dim:
         narrow_fusion(cfg, args.fusion_dim)
     cfg.test_dataloader = cfg.val_dataloader
-    if data['metric']:
-        cfg.val_evaluator = [data['metric'],
-                             dict(type='tdfusion_mm.FusionMetric',
-                                  metrics=list(FUSION_METRICS))]
+    # The run's final entry must hold the fusion metrics (see final_metrics).
+    cfg.val_evaluator = [data['metric'],
+                         dict(type='tdfusion_mm.FusionMetric',
+                              metrics=list(FUSION_METRICS))]
     cfg.test_evaluator = cfg.val_evaluator
     learned = variant.startswith('learned')
     epochs = dict(stage1_fixed=budget['warm_epochs'],
