@@ -11,7 +11,8 @@ default_hooks = dict(
 
 data_root = '{{$TASK_DATA_ROOT:data/M3FD/}}'
 dataset_type = 'tdfusion_mm.M3FDDataset'
-data_prefix = dict(_delete_=True, ir='Ir', vis='Vis', ann='Annotation')
+data_prefix = dict(
+    _delete_=True, img_path='Vis', ir_path='Ir', xml_path='Annotation')
 
 model = dict(bbox_head=dict(num_classes=6))
 train_dataloader = dict(

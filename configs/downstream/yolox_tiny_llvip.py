@@ -20,15 +20,16 @@ train_dataloader = dict(
             type=dataset_type,
             data_root=data_root,
             ann_file='',
-            data_prefix=dict(_delete_=True, ir='infrared/train',
-                             vis='visible/train', ann='Annotations'))))
+            data_prefix=dict(_delete_=True, img_path='visible/train',
+                             ir_path='infrared/train',
+                             xml_path='Annotations'))))
 val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='',
-        data_prefix=dict(_delete_=True, ir='infrared/test',
-                         vis='visible/test', ann='Annotations')))
+        data_prefix=dict(_delete_=True, img_path='visible/test',
+                         ir_path='infrared/test', xml_path='Annotations')))
 test_dataloader = val_dataloader
 # AP@0.5, the paper's LLVIP metric (no COCO json needed).
 val_evaluator = dict(

@@ -35,11 +35,11 @@ test_pipeline = [
 train_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=train_pipeline,
-        data_prefix=dict(ir='infrared/train', vis='visible/train',
-                         ann='Annotations')))
+        data_prefix=dict(img_path='visible/train', ir_path='infrared/train',
+                         xml_path='Annotations')))
 val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=test_pipeline,
-        data_prefix=dict(ir='infrared/test', vis='visible/test',
-                         ann='Annotations')))
+        data_prefix=dict(img_path='visible/test', ir_path='infrared/test',
+                         xml_path='Annotations')))
 test_dataloader = val_dataloader
