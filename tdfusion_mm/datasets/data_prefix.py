@@ -5,21 +5,21 @@ visible images), ``ir_path`` (the infrared images), ``seg_map_path`` (the
 label maps of a segmentation dataset) and ``xml_path`` (the Pascal VOC
 files of a detection dataset).
 """
-from typing import Iterable
+from typing import Sequence
 
 # The keys of an older release, and the keys that replaced them.
 RENAMED_KEYS = dict(vis='img_path', ir='ir_path', ann='xml_path')
 
 
 def check_data_prefix(dataset: str, data_prefix: dict,
-                      required: Iterable[str]) -> None:
+                      required: Sequence[str]) -> None:
     """Raise an error naming the dataset and the key for an old or a missing
     folder key.
 
     Args:
         dataset (str): The dataset's class name, for the message.
         data_prefix (dict): The folders, as given to the dataset.
-        required (Iterable[str]): The keys the dataset cannot do without.
+        required (Sequence[str]): The keys the dataset cannot do without.
 
     Raises:
         KeyError: ``data_prefix`` has an old key (``vis``, ``ir``, ``ann``)
