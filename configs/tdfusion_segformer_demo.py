@@ -28,16 +28,12 @@ test_pipeline = [
     dict(type='PackFusionSegInputs'),
 ]
 
+# Four pairs a batch, loaded in the main process.
+demo_loader = dict(batch_size=4, num_workers=0, persistent_workers=False)
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    demo_loader, dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    demo_loader, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 model = dict(

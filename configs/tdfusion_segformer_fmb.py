@@ -4,7 +4,7 @@ _base_ = [
     './_base_/models/tdfusion_segformer.py',
     './_base_/datasets/fmb_segmentation.py',
     './_base_/schedules/tdfusion_40e.py',
-    './_base_/default_runtime.py',
+    './_base_/segmentation_runtime.py',
 ]
 
 model = dict(
@@ -13,6 +13,3 @@ model = dict(
             decode_head=dict(num_classes=15),
             # The task size, not the ADE20K crop of 512x512.
             data_preprocessor=dict(size={{_base_.task_hw}}))))
-
-default_hooks = dict(visualization=dict(type='mmseg.SegVisualizationHook'))
-visualizer = dict(type='mmseg.SegLocalVisualizer')

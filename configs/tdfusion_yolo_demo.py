@@ -33,18 +33,15 @@ test_pipeline = [
                     'scale_factor', 'instances')),
 ]
 
+# Eight pairs a batch, loaded in the main process.
+demo_loader = dict(batch_size=8, num_workers=0, persistent_workers=False)
+demo_dataset = dict(data_root=data_root, metainfo=dict(classes=classes))
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=dict(classes=classes),
-                 filter_cfg=dict(min_size=8), pipeline=train_pipeline))
+    demo_loader,
+    dataset=dict(demo_dataset, filter_cfg=dict(min_size=8),
+                 pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=dict(classes=classes),
-                 pipeline=test_pipeline))
+    demo_loader, dataset=dict(demo_dataset, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # Narrow F and G (one Restormer block of 8 channels per branch) and a

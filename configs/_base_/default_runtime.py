@@ -7,8 +7,7 @@ default_hooks = dict(
     # Atomic writes: a kill while saving never truncates a checkpoint.
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
                     backend_args=dict(backend='atomic_local')),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [
     dict(type='LearnableFusionLossHook', interval=50),
     dict(type='SafeCheckpointHook'),
@@ -26,9 +25,9 @@ model_wrapper_cfg = dict(
     find_unused_parameters=False)
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='mmdet.DetLocalVisualizer', vis_backends=vis_backends,
-    name='visualizer')
+# Its type, and the visualization hook, come from detection_runtime.py or
+# segmentation_runtime.py: they draw T's results.
+visualizer = dict(vis_backends=vis_backends, name='visualizer')
 log_processor = dict(
     type='MetaFusionLogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'

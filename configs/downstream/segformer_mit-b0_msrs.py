@@ -6,10 +6,10 @@
 # {train,test}/vi/ hold the images T sees (see tools/fuse_split.py). The
 # model, optimizer and schedule are mmseg's; the augmentations are its
 # ADE20K ones at MSRS's 480x640 resolution, and all 9 labels count.
-_base_ = 'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py'
-custom_imports = dict(
-    imports=['tdfusion_mm.datasets', 'tdfusion_mm.engine.hooks'],
-    allow_failed_imports=False)
+_base_ = [
+    'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
+    './_base_/tdfusion_imports.py',
+]
 # Checkpoints that torch >= 2.6 loads weights-only (mmdet's and mmseg's
 # tools/test.py, resume, and TDFusion's model.task_checkpoint).
 default_hooks = dict(
@@ -39,18 +39,15 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
+both_splits = dict(type=dataset_type, data_root=data_root)
 train_dataloader = dict(
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        both_splits, pipeline=train_pipeline,
         data_prefix=dict(_delete_=True, img_path='train/vi',
-                         ir_path='train/ir', seg_map_path='train/Label'),
-        pipeline=train_pipeline))
+                         ir_path='train/ir', seg_map_path='train/Label')))
 val_dataloader = dict(
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        both_splits, pipeline=test_pipeline,
         data_prefix=dict(_delete_=True, img_path='test/vi',
-                         ir_path='test/ir', seg_map_path='test/Label'),
-        pipeline=test_pipeline))
+                         ir_path='test/ir', seg_map_path='test/Label')))
 test_dataloader = val_dataloader

@@ -27,10 +27,11 @@ class LLVIPDataset(M3FDDataset):
     Args:
         img_suffix (str): File name suffix of both images. Defaults to
             ``'.jpg'``.
-        data_prefix (dict): Folders of the infrared images (``ir``), the
-            visible images (``vis``) and the annotations (``ann``), relative
-            to ``data_root``. Defaults to ``dict(ir='infrared/train',
-            vis='visible/train', ann='Annotations')``.
+        data_prefix (dict): Folders of the visible images (``img_path``),
+            the infrared images (``ir_path``) and the annotations
+            (``xml_path``), relative to ``data_root``. Defaults to
+            ``dict(img_path='visible/train', ir_path='infrared/train',
+            xml_path='Annotations')``.
         **kwargs: Other arguments of :class:`M3FDDataset`.
     """
 
@@ -39,9 +40,9 @@ class LLVIPDataset(M3FDDataset):
     def __init__(self,
                  img_suffix: str = '.jpg',
                  data_prefix: dict = dict(
-                     ir='infrared/train',
-                     vis='visible/train',
-                     ann='Annotations'),
+                     img_path='visible/train',
+                     ir_path='infrared/train',
+                     xml_path='Annotations'),
                  **kwargs) -> None:
         super().__init__(
             img_suffix=img_suffix, data_prefix=data_prefix, **kwargs)
@@ -52,5 +53,5 @@ class LLVIPDataset(M3FDDataset):
         Returns:
             list[str]: The image ids.
         """
-        return load_ids(self.ann_file, self.data_prefix['vis'],
+        return load_ids(self.ann_file, self.data_prefix['img_path'],
                         self.img_suffix, self.backend_args)

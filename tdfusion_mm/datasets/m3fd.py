@@ -9,6 +9,7 @@ from mmengine.fileio import exists, get, get_local_path
 
 from tdfusion_mm.registry import DATASETS
 
+from .data_prefix import check_data_prefix
 from .image_ids import load_ids
 
 
@@ -43,10 +44,11 @@ class M3FDDataset(BaseDetDataset):
         skip_unknown_classes (bool): Drop objects whose name is not one of
             ``metainfo['classes']`` instead of raising an error. Defaults to
             False.
-        data_prefix (dict): Folders of the infrared images (``ir``), the
-            visible images (``vis``) and the annotations (``ann``), relative
-            to ``data_root``. Defaults to
-            ``dict(ir='Ir', vis='Vis', ann='Annotation')``.
+        data_prefix (dict): Folders of the visible images (``img_path``),
+            the infrared images (``ir_path``) and the annotations
+            (``xml_path``), relative to ``data_root``; each key is the
+            data-info key it fills. Defaults to
+            ``dict(img_path='Vis', ir_path='Ir', xml_path='Annotation')``.
         **kwargs: Other arguments of :class:`mmdet.datasets.BaseDetDataset`
             (``ann_file``, ``metainfo``, ``data_root``, ``filter_cfg``,
             ``pipeline``, ``test_mode``, ``lazy_init``, ``backend_args``, ...).
@@ -61,8 +63,10 @@ class M3FDDataset(BaseDetDataset):
                  img_suffix: str = '.png',
                  skip_unknown_classes: bool = False,
                  data_prefix: dict = dict(
-                     ir='Ir', vis='Vis', ann='Annotation'),
+                     img_path='Vis', ir_path='Ir', xml_path='Annotation'),
                  **kwargs) -> None:
+        check_data_prefix(type(self).__name__, data_prefix,
+                          ('img_path', 'ir_path', 'xml_path'))
         self.img_suffix = img_suffix
         self.skip_unknown_classes = skip_unknown_classes
         super().__init__(data_prefix=data_prefix, **kwargs)
@@ -73,10 +77,6 @@ class M3FDDataset(BaseDetDataset):
         Returns:
             list[dict]: One data info per pair, in the order of the ids.
         """
-        for key in ('ir', 'vis', 'ann'):
-            if key not in self.data_prefix:
-                raise KeyError(f'{type(self).__name__} needs data_prefix '
-                               f'keys ir, vis and ann; got {self.data_prefix}')
         return [self.parse_data_info(img_id) for img_id in self.load_ids()]
 
     @property
@@ -107,10 +107,11 @@ class M3FDDataset(BaseDetDataset):
         Returns:
             dict: The data info described in the class docstring.
         """
-        img_path = osp.join(self.data_prefix['vis'],
+        img_path = osp.join(self.data_prefix['img_path'],
                             img_id + self.img_suffix)
-        ir_path = osp.join(self.data_prefix['ir'], img_id + self.img_suffix)
-        xml_path = osp.join(self.data_prefix['ann'], f'{img_id}.xml')
+        ir_path = osp.join(self.data_prefix['ir_path'],
+                           img_id + self.img_suffix)
+        xml_path = osp.join(self.data_prefix['xml_path'], f'{img_id}.xml')
         for kind, path in (('visible image', img_path),
                            ('infrared image', ir_path),
                            ('annotation', xml_path)):

@@ -7,6 +7,7 @@ from mmseg.datasets import BaseSegDataset
 
 from tdfusion_mm.registry import DATASETS
 
+from .data_prefix import check_data_prefix
 from .image_ids import load_ids
 
 
@@ -79,6 +80,8 @@ class MSRSDataset(BaseSegDataset):
                      ir_path='train/ir',
                      seg_map_path='train/Label'),
                  **kwargs) -> None:
+        check_data_prefix(type(self).__name__, data_prefix,
+                          ('img_path', 'ir_path'))
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
@@ -92,11 +95,6 @@ class MSRSDataset(BaseSegDataset):
         Returns:
             list[dict]: One data info per pair, in the order of the ids.
         """
-        for key in ('img_path', 'ir_path'):
-            if not self.data_prefix.get(key):
-                raise KeyError(f'{type(self).__name__} needs data_prefix '
-                               'keys img_path (visible) and ir_path '
-                               f'(infrared); got {self.data_prefix}')
         return [self.parse_data_info(img_id) for img_id in self.load_ids()]
 
     def load_ids(self) -> List[str]:

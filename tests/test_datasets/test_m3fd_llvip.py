@@ -183,8 +183,8 @@ def test_llvip_lists_split_folder(tmp_path):
     ]
     test = LLVIPDataset(
         data_root=str(tmp_path),
-        data_prefix=dict(
-            ir='infrared/test', vis='visible/test', ann='Annotations'))
+        data_prefix=dict(img_path='visible/test', ir_path='infrared/test',
+                         xml_path='Annotations'))
     assert ids(test) == ['190001']
 
 

@@ -237,8 +237,9 @@ def data_settings(task: str, args) -> dict:
             metric=dict(type='mmseg.IoUMetric', iou_metrics=['mIoU']))
     train, val = llvip_splits(root, osp.join(args.work_dir, 'det'))
     return dict(root=root, train=train, val=val,
-                prefix=dict(ir='infrared/train', vis='visible/train',
-                            ann='Annotations'),
+                prefix=dict(img_path='visible/train',
+                            ir_path='infrared/train',
+                            xml_path='Annotations'),
                 metric=VOC_MAP50)
 
 

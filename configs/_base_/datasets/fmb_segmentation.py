@@ -1,6 +1,8 @@
 # FMB (Liu et al., SegMiF, ICCV 2023) in its official layout:
 # {train,test}/{Infrared,Visible,Label}/<id>.png, 600x800. All 15 labels
 # count in the mIoU, `background` (0) included (see FMBDataset).
+_base_ = './paired_segmentation.py'
+
 dataset_type = 'FMBDataset'
 data_root = 'data/FMB/'
 task_hw = (300, 400)  # (h, w): the paper's FMB task resolution
@@ -32,33 +34,13 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='train/Visible', ir_path='train/Infrared',
-            seg_map_path='train/Label'),
-        pipeline=train_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline,
+        data_prefix=dict(img_path='train/Visible', ir_path='train/Infrared',
+                         seg_map_path='train/Label')))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='test/Visible', ir_path='test/Infrared',
-            seg_map_path='test/Label'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline,
+        data_prefix=dict(img_path='test/Visible', ir_path='test/Infrared',
+                         seg_map_path='test/Label')))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-# Testing also scores the fused images (EN, SD, ..., SSIM at the task size).
-test_evaluator = [val_evaluator, dict(type='FusionMetric')]

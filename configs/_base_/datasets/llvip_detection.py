@@ -1,5 +1,7 @@
 # LLVIP (Jia et al., ICCV-W 2021) in its official layout:
 # infrared/{train,test}/, visible/{train,test}/, Annotations/ (person only).
+_base_ = './paired_detection.py'
+
 dataset_type = 'LLVIPDataset'
 data_root = 'data/LLVIP/'
 task_size = (320, 256)  # (w, h): the paper's LLVIP task resolution 256x320
@@ -31,40 +33,13 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    # No mmdet.AspectRatioBatchSampler: it keeps batches in its own state
-    # between iterators, and an iterator left unfinished (each meta phase
-    # leaves one) makes the next pass repeat and drop samples.
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            ir='infrared/train', vis='visible/train', ann='Annotations'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline=train_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline,
+        data_prefix=dict(img_path='visible/train', ir_path='infrared/train',
+                         xml_path='Annotations')))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            ir='infrared/test', vis='visible/test', ann='Annotations'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline,
+        data_prefix=dict(img_path='visible/test', ir_path='infrared/test',
+                         xml_path='Annotations')))
 test_dataloader = val_dataloader
-
-# AP@0.5 as the paper reports it, and COCO-style bbox mAP.
-val_evaluator = [
-    dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=[0.5],
-         eval_mode='area'),
-    dict(type='mmdet.CocoMetric', metric='bbox'),
-]
-# Testing also scores the fused images (EN, SD, ..., SSIM at the task size).
-test_evaluator = val_evaluator + [dict(type='FusionMetric')]

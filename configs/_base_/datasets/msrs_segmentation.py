@@ -3,6 +3,8 @@
 # folder is `Segmentation_labels` in some releases: set `seg_map_path`.
 # All 9 labels count in the mIoU, `unlabelled` (0) included (see
 # MSRSDataset).
+_base_ = './paired_segmentation.py'
+
 dataset_type = 'MSRSDataset'
 data_root = 'data/MSRS/'
 task_hw = (240, 320)  # (h, w): the paper's MSRS task resolution
@@ -34,32 +36,13 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='train/vi', ir_path='train/ir',
-            seg_map_path='train/Label'),
-        pipeline=train_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline,
+        data_prefix=dict(img_path='train/vi', ir_path='train/ir',
+                         seg_map_path='train/Label')))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='test/vi', ir_path='test/ir', seg_map_path='test/Label'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline,
+        data_prefix=dict(img_path='test/vi', ir_path='test/ir',
+                         seg_map_path='test/Label')))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-# Testing also scores the fused images (EN, SD, ..., SSIM at the task size).
-test_evaluator = [val_evaluator, dict(type='FusionMetric')]
