@@ -19,9 +19,8 @@ from mmengine.runner import Runner
 
 from tdfusion_mm.utils import tune_malloc
 from tdfusion_mm.utils.dist import close_distributed
-from tdfusion_mm.utils.runner_cli import (add_runner_args,
-                                          load_runner_config,
-                                          parse_runner_args)
+from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
+                                   parse_runner_args)
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -41,7 +40,8 @@ def parse_args():
         'the fused images are saved')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    add_runner_args(parser)
+    add_shared_args(parser, 'cfg_options', 'launcher', 'local_rank',
+                    'debug')
     return parse_runner_args(parser)
 
 

@@ -21,9 +21,8 @@ from mmengine.runner import Runner
 from tdfusion_mm.utils import tune_malloc
 from tdfusion_mm.utils.checkpoint import find_resume_checkpoint
 from tdfusion_mm.utils.dist import close_distributed
-from tdfusion_mm.utils.runner_cli import (add_runner_args,
-                                          load_runner_config,
-                                          parse_runner_args)
+from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
+                                   parse_runner_args)
 from tdfusion_mm.utils.user_errors import run_tool
 from tdfusion_mm.utils.work_dir_lock import WorkDirLock
 
@@ -39,7 +38,8 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest '
         'checkpoint in the work dir if no path is given')
-    add_runner_args(parser)
+    add_shared_args(parser, 'cfg_options', 'launcher', 'local_rank',
+                    'debug')
     return parse_runner_args(parser)
 
 

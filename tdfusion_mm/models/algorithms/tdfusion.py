@@ -1,6 +1,6 @@
 """TDFusion: a fusion network trained through a learnable loss for a task."""
 import copy
-from typing import Dict, List, NamedTuple, Optional, Union
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.config import ConfigDict
@@ -397,18 +397,24 @@ class TDFusion(BaseModel):
                    t_optim: OptimWrapper) -> Dict[str, Tensor]:
         """One step of T on the batch's (detached) task images."""
         t_buffers = buffers_of(self.task_model)
-        with t_optim.optim_context(self.task_model):
-            with torch.no_grad():
-                fused = self.task_luma(batch.ir, batch.vis_y)
-            losses = self.task_losses(fused, batch.vis_bgr,
-                                      batch.data_samples)
-        loss_task, task_log = self.parse_losses(losses)
+        loss_task, task_log = self.detached_task_loss(batch, t_optim)
         self.guarded_update('task_model', t_optim, loss_task, self.task_model,
                             t_buffers)
         log_vars = {k: v for k, v in task_log.items() if k != 'loss'}
         log_vars.update(loss_task=task_log['loss'],
                         nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
+
+    def detached_task_loss(self, batch: FusionBatch,
+                           t_optim: OptimWrapper) -> Tuple[Tensor, dict]:
+        """T's parsed loss (loss, log variables) on the batch's task images,
+        computed without gradients into F, in ``t_optim``'s context."""
+        with t_optim.optim_context(self.task_model):
+            with torch.no_grad():
+                fused = self.task_luma(batch.ir, batch.vis_y)
+            losses = self.task_losses(fused, batch.vis_bgr,
+                                      batch.data_samples)
+        return self.parse_losses(losses)
 
     def train_loss_generator(self, inner_data: dict, outer_data: dict,
                              optim_wrapper: OptimWrapperDict) -> dict:
@@ -467,12 +473,7 @@ class TDFusion(BaseModel):
         Returns:
             Tensor: The (detached) task loss of the step.
         """
-        with t_optim.optim_context(self.task_model):
-            with torch.no_grad():
-                fused = self.fusion_backbone(inner.ir, inner.vis_y)
-            losses = self.task_losses(fused, inner.vis_bgr,
-                                      inner.data_samples)
-        loss_lookahead, _ = self.parse_losses(losses)
+        loss_lookahead, _ = self.detached_task_loss(inner, t_optim)
         # (No buffer snapshot: all of T is restored after the pair.)
         self.guarded_update('task_model', t_optim, loss_lookahead)
         return loss_lookahead.detach()
