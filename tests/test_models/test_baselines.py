@@ -8,7 +8,6 @@ from helpers import batches, build, changed, state
 from mmengine.config import Config
 
 from tdfusion_mm.models.loss_generators import FixedLossWeights
-from tdfusion_mm.visualization import fusion_panel
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs')
@@ -130,14 +129,6 @@ def test_baseline_configs_differ_from_tdfusion_only_where_stated():
                     type='FixedLossWeights', w_ir=0.5)
             else:
                 assert cfg.model.task_input == variant
-
-
-def test_panel_takes_several_fusions():
-    ir, vis = torch.rand(1, 8, 10), torch.rand(3, 8, 10)
-    row = fusion_panel(ir, vis, dict(a=torch.rand(1, 8, 10),
-                                     b=torch.rand(3, 8, 10)),
-                       torch.rand(1, 8, 10), labels=False)
-    assert row.shape == (8, 50, 3)
 
 
 def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):

@@ -16,6 +16,7 @@ def test_registers_every_part_and_sets_the_scope():
 
 
 def test_another_current_scope_is_replaced_with_a_warning():
+    register_all_modules()  # a `tdfusion_mm` scope exists
     with DefaultScope.overwrite_default_scope('mmdet'):
         with pytest.warns(UserWarning, match='"mmdet" is not "tdfusion_mm"'):
             register_all_modules()
