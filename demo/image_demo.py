@@ -14,6 +14,7 @@ import sys
 
 from tdfusion_mm.apis import FusionInferencer
 from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -21,19 +22,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('ir', help='infrared image or folder')
     parser.add_argument('vis', help='visible image or folder')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_shared_args(parser, 'config', 'checkpoint')
     parser.add_argument('--out-dir', default='outputs', help='output folder')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--pred-score-thr', type=float, default=0.3,
-                        help='smallest score of a drawn box')
-    parser.add_argument('--float-range', type=float, nargs=2,
-                        metavar=('LOW', 'HIGH'),
-                        help='value range of float images (e.g. 0 1)')
     parser.add_argument('--show', action='store_true',
                         help='show each result in a window')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'device', 'pred_score_thr', 'float_range',
+                    'debug')
     return parser.parse_args(argv)
 
 

@@ -21,6 +21,7 @@ import cv2
 from tdfusion_mm.apis import (FusionInferencer, UserError, match_folders,
                               read_image)
 from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -28,21 +29,16 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('ir', help='infrared video or folder of frames')
     parser.add_argument('vis', help='visible video or folder of frames')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    add_shared_args(parser, 'config', 'checkpoint')
     parser.add_argument('--out', required=True,
                         help='output video (.mp4 or .avi)')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--pred-score-thr', type=float, default=0.3,
-                        help='smallest score of a drawn box')
     parser.add_argument('--fps', type=float, default=25.0,
                         help='frame rate of the output for frame folders')
     parser.add_argument('--panels', action='store_true',
                         help='write IR | visible | fused frames')
     parser.add_argument('--show', action='store_true',
                         help='show the frames in a window')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'device', 'pred_score_thr', 'debug')
     return parser.parse_args(argv)
 
 

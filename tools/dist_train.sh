@@ -2,21 +2,7 @@
 # Distributed training with mmengine's launcher:
 #   bash tools/dist_train.sh CONFIG GPUS [train.py args]
 # On a CPU-only machine the processes communicate through gloo.
-# PYTHON selects the interpreter (default: python on PATH).
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-"${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    "$(dirname "$0")/train.py" \
-    "$CONFIG" \
+# PYTHON selects the interpreter (default: python on PATH); see
+# dist_launch.sh for the rendezvous variables.
+exec bash "$(dirname "$0")/dist_launch.sh" train.py "$2" "$1" \
     --launcher pytorch "${@:3}"

@@ -35,6 +35,7 @@ from tdfusion_mm.apis import (AtomicOutputs, UserError, match_folders,
 from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS, fusion_metrics,
                                     metric_conventions)
 from tdfusion_mm.utils import luma_array
+from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -58,12 +59,7 @@ def parse_args(argv=None):
                         'preset\'s)')
     parser.add_argument('--metrics', nargs='+', choices=METRIC_NAMES,
                         default=list(METRIC_NAMES), help='metrics to compute')
-    parser.add_argument('--float-range', type=float, nargs=2,
-                        metavar=('LOW', 'HIGH'),
-                        help='value range of float images (e.g. 0 1 or '
-                        '0 255); float images are refused without it')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'float_range', 'debug')
     return parser.parse_args(argv)
 
 

@@ -24,10 +24,9 @@ exit with status 1 (``--debug`` adds the traceback).
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
 from tdfusion_mm.apis import FusionInferencer, fuse_folder, list_pairs
 from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -43,21 +42,13 @@ def parse_args(argv=None):
     parser.add_argument('--stretch', action='store_true',
                         help='min-max stretch the fused luma to [0, 1], as '
                         'the official test script does')
-    parser.add_argument('--float-range', type=float, nargs=2,
-                        metavar=('LOW', 'HIGH'),
-                        help='value range of float images (e.g. 0 1 or '
-                        '0 255); float images are refused without it')
     parser.add_argument('--workers', type=int, default=2,
                         help='threads reading images ahead (0: read in '
                         'turn with the fusion)')
     parser.add_argument('--no-memory-check', action='store_true',
                         help='fuse even when the estimated memory exceeds '
                         'what is available')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'float_range', 'device', 'cfg_options', 'debug')
     return parser.parse_args(argv)
 
 

@@ -30,14 +30,14 @@ import sys
 
 import cv2
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from tdfusion_mm.apis import (FusionInferencer, list_images, read_image,
                               read_pair, write_image)
 from tdfusion_mm.registry import DATASETS
-from tdfusion_mm.utils import register_all_modules, tune_malloc
+from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.user_errors import run_tool
 
 JPEG_EXTS = ('.jpg', '.jpeg')
@@ -60,9 +60,7 @@ def parse_args():
     parser.add_argument('--splits', nargs='+', choices=sorted(SPLITS),
                         default=['train', 'test'],
                         help='dataloaders whose images to write')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    add_shared_args(parser, 'device', 'cfg_options')
     return parser.parse_args()
 
 
@@ -145,11 +143,7 @@ def write(path: str, img: np.ndarray) -> None:
 def main():
     tune_malloc()
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    cfg = load_config(args.config, args.cfg_options)
     root, pairs = split_pairs(cfg, args.splits)
     out = osp.abspath(args.out)
     if out == root or osp.commonpath([root, out]) == root:

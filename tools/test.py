@@ -10,17 +10,17 @@ Errors in what the user gave (paths, images, checkpoints) print one line;
 ``--debug`` (or ``TDFUSION_DEBUG=1``) shows the traceback.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from tdfusion_mm.utils import register_all_modules, tune_malloc
-from tdfusion_mm.utils.dist import close_distributed, init_cpu_distributed
+from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.dist import close_distributed
+from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
+                                   parse_runner_args)
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -40,20 +40,9 @@ def parse_args():
         'the fused images are saved')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--debug', action='store_true',
-        help='show the traceback of errors in the given files too')
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_shared_args(parser, 'cfg_options', 'launcher', 'local_rank',
+                    'debug')
+    return parse_runner_args(parser)
 
 
 def enable_visualization(cfg: Config, args) -> None:
@@ -80,18 +69,7 @@ def enable_visualization(cfg: Config, args) -> None:
 def main():
     tune_malloc()
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        init_cpu_distributed(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)

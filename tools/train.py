@@ -13,16 +13,16 @@ shows the traceback.
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
-import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
-from tdfusion_mm.utils import register_all_modules, tune_malloc
+from tdfusion_mm.utils import tune_malloc
 from tdfusion_mm.utils.checkpoint import find_resume_checkpoint
-from tdfusion_mm.utils.dist import close_distributed, init_cpu_distributed
+from tdfusion_mm.utils.dist import close_distributed
+from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
+                                   parse_runner_args)
 from tdfusion_mm.utils.user_errors import run_tool
 from tdfusion_mm.utils.work_dir_lock import WorkDirLock
 
@@ -38,21 +38,9 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest '
         'checkpoint in the work dir if no path is given')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value, e.g. '
-        'train_dataloader.dataset.data_root=data/M3FD')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--debug', action='store_true',
-        help='show the traceback of errors in the given files too')
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_shared_args(parser, 'cfg_options', 'launcher', 'local_rank',
+                    'debug')
+    return parse_runner_args(parser)
 
 
 def use_amp(cfg: Config) -> None:
@@ -71,18 +59,7 @@ def use_amp(cfg: Config) -> None:
 def main():
     tune_malloc()
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        init_cpu_distributed(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args)
     if args.amp:
         use_amp(cfg)
     if args.resume == 'auto':

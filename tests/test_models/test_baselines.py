@@ -8,7 +8,6 @@ from helpers import batches, build, changed, state
 from mmengine.config import Config
 
 from tdfusion_mm.models.loss_generators import FixedLossWeights
-from tdfusion_mm.visualization import fusion_panel
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs')
@@ -54,13 +53,13 @@ def test_fixed_loss_trains_f_and_t_without_g_optimizer(demo_cfg):
 def test_fixed_loss_equals_learnable_loss_with_those_weights(demo_cfg):
     """The fusion loss F steps on is the usual one, weights 0.25 / 0.75."""
     _, model, _ = build(fixed_cfg(demo_cfg))
-    ir, vis = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
+    ir, vis_y = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
     fused = torch.rand(2, 1, 16, 16)
     weights = torch.cat([torch.full_like(ir, .25), torch.full_like(ir, .75)],
                         1)
-    expected = model.fusion_loss(fused, ir, vis, weights)
-    got = model.fusion_loss(fused, ir, vis, model.loss_weights(
-        ir, vis.expand(-1, 3, -1, -1)))
+    expected = model.fusion_loss(fused, ir, vis_y, weights)
+    got = model.fusion_loss(fused, ir, vis_y, model.loss_weights(
+        ir, vis_y.expand(-1, 3, -1, -1)))
     for key in expected:
         assert torch.equal(got[key], expected[key])
 
@@ -73,9 +72,9 @@ def test_single_modality_trains_t_on_that_image(demo_cfg, task_input):
     seen = []
     original = model.task_losses
 
-    def spy(fused, colour, samples):
-        seen.append((fused.clone(), model.task_image(fused, colour)))
-        return original(fused, colour, samples)
+    def spy(fused, vis_bgr, samples):
+        seen.append((fused.clone(), model.task_image(fused, vis_bgr)))
+        return original(fused, vis_bgr, samples)
 
     model.task_losses = spy
     f_before, t_before = state(model.fusion_backbone), state(model.task_model)
@@ -130,14 +129,6 @@ def test_baseline_configs_differ_from_tdfusion_only_where_stated():
                     type='FixedLossWeights', w_ir=0.5)
             else:
                 assert cfg.model.task_input == variant
-
-
-def test_panel_takes_several_fusions():
-    ir, vis = torch.rand(1, 8, 10), torch.rand(3, 8, 10)
-    row = fusion_panel(ir, vis, dict(a=torch.rand(1, 8, 10),
-                                     b=torch.rand(3, 8, 10)),
-                       torch.rand(1, 8, 10), labels=False)
-    assert row.shape == (8, 50, 3)
 
 
 def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):

@@ -35,8 +35,8 @@ def calibrate_batchnorm(model, data_batches):
     with torch.no_grad():
         for data in data_batches:
             batch = model.prepare(data)
-            fused = model.task_luma(batch.ir, batch.vis)
-            model.task_losses(fused, batch.colour, batch.data_samples)
+            fused = model.task_luma(batch.ir, batch.vis_y)
+            model.task_losses(fused, batch.vis_bgr, batch.data_samples)
     task.eval()
 
 

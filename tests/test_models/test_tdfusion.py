@@ -91,8 +91,8 @@ def test_swap_doubles_the_batch(demo_cfg):
     batch = model.prepare(data)
     n = len(data['data_samples'])
     assert batch.ir.shape[0] == 2 * n and len(batch.data_samples) == 2 * n
-    assert torch.equal(batch.ir[:n], batch.vis[n:])
-    assert torch.equal(batch.vis[:n], batch.ir[n:])
+    assert torch.equal(batch.ir[:n], batch.vis_y[n:])
+    assert torch.equal(batch.vis_y[:n], batch.ir[n:])
     assert batch.data_samples[n] is not batch.data_samples[0]
     model.swap_modalities = False
     assert model.prepare(data).ir.shape[0] == n

@@ -2,17 +2,15 @@
 import copy
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
+from helpers import REPO, batches, build, changed, state
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 
-from tdfusion_mm.registry import DATASETS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from tdfusion_mm.registry import DATASETS, MODELS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = (64, 80)  # (h, w) of the demo fixture's images
 TASK = (32, 40)  # (h, w): small task images keep the tests fast
 
@@ -31,38 +29,10 @@ def config(name, demo_root, crop=16):
     return cfg
 
 
-def build(cfg, seed=0):
-    init_default_scope('tdfusion_mm')
-    torch.manual_seed(seed)
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
-        dict(type=optim_cfg.pop('constructor'), optim_wrapper_cfg=optim_cfg))
-    return model, constructor(model)
-
-
-def batches(cfg, split='train', size=2):
-    dl = cfg.train_dataloader if split == 'train' else cfg.test_dataloader
-    dataset = DATASETS.build(dl.dataset)
-    np.random.seed(0)
-    items = [dataset[i] for i in range(len(dataset))]
-    return [pseudo_collate(items[i:i + size])
-            for i in range(0, len(items) - size + 1, size)], dataset
-
-
-def state(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def changed(before, module):
-    return [k for k, v in module.state_dict().items()
-            if not torch.equal(v, before[k])]
-
-
 def test_segformer_trains_both_phases_and_scores_miou(demo_root):
     cfg = config('tdfusion_segformer_demo.py', demo_root)
-    model, optim = build(cfg)
-    train, _ = batches(cfg, size=1)
+    _, model, optim = build(cfg)
+    train = batches(cfg, size=1)
     model.train()
     f_before, g_before, t_before = (state(model.fusion_backbone),
                                     state(model.loss_generator),
@@ -78,7 +48,8 @@ def test_segformer_trains_both_phases_and_scores_miou(demo_root):
     assert changed(t_before, model.task_model), 'T did not learn'
     assert 'decode.loss_ce' in log and torch.isfinite(log['loss_task'])
 
-    test, dataset = batches(cfg, 'test', size=4)
+    test = batches(cfg, 'test', size=4)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
     evaluator = Evaluator(copy.deepcopy(cfg.test_evaluator))
     evaluator.dataset_meta = dataset.metainfo
     model.eval()
@@ -98,10 +69,10 @@ def test_prediction_drops_the_batch_padding(demo_root, monkeypatch):
     """Logits of the padded columns must not reach the predicted map."""
     cfg = config('tdfusion_segformer_demo.py', demo_root)
     cfg.model.data_preprocessor.pad_size_divisor = 32  # 40 -> 64 columns
-    model, _ = build(cfg)
+    _, model, _ = build(cfg)
     model.eval()
     task = model.task_model
-    test, _ = batches(cfg, 'test', size=2)
+    test = batches(cfg, 'test', size=2)
 
     def encode_decode(inputs, batch_img_metas):
         """Class 1 on the 24 padded columns, class 0 elsewhere, at 1/4."""
@@ -156,10 +127,10 @@ def test_segmentation_configs(name, backbone, num_classes, task_hw):
 def test_deeplabv3plus_trains_both_phases(demo_root):
     """Another segmentor family, swapped in by its config alone."""
     cfg = config('tdfusion_deeplabv3plus_msrs.py', demo_root)
-    model, optim = build(cfg)
+    _, model, optim = build(cfg)
     assert type(model.task_model.decode_head).__name__ == \
         'DepthwiseSeparableASPPHead'
-    train, _ = batches(cfg, size=1)
+    train = batches(cfg, size=1)
     model.train()
     g_before, t_before = state(model.loss_generator), state(model.task_model)
     model.train_step(dict(inner=train[0], outer=train[1]), optim)

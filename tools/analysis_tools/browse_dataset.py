@@ -15,13 +15,11 @@ import sys
 
 import cv2
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
 from tdfusion_mm.apis import UserError, write_image
 from tdfusion_mm.registry import DATASETS, VISUALIZERS
-from tdfusion_mm.utils import register_all_modules
+from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.image_dtype import to_uint8
 from tdfusion_mm.utils.user_errors import run_tool
 from tdfusion_mm.visualization import tile_row
@@ -40,10 +38,7 @@ def parse_args(argv=None):
                         help='do not show the pictures')
     parser.add_argument('--show-interval', type=float, default=2,
                         help='seconds per picture when shown')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'cfg_options', 'debug')
     return parser.parse_args(argv)
 
 
@@ -87,11 +82,7 @@ def item_row(visualizer, item: dict, name: str) -> np.ndarray:
 def main(args) -> None:
     if not osp.isfile(args.config):
         raise UserError(f'config not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    register_all_modules(init_default_scope=False)
-    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    cfg = load_config(args.config, args.cfg_options)
     dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
     vis_cfg = dict(cfg.visualizer, vis_backends=None, name='browse_dataset')
     vis_cfg.pop('save_dir', None)

@@ -98,30 +98,12 @@ def parse_args(argv=None):
                         choices=VARIANTS,
                         help='runs to make (the report shows all found)')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--warm-epochs', nargs='+', default=None,
-                        metavar='TASK=N', help='stage-1 epochs per task, '
-                        'e.g. demo=6 seg=10 (default: see TASK_BUDGETS)')
-    parser.add_argument('--epochs', nargs='+', default=None,
-                        metavar='TASK=N', help='epochs of every variant '
-                        'after stage 1, per task')
-    parser.add_argument('--meta-steps', nargs='+', default=None,
-                        metavar='TASK=N', help='meta pairs per epoch of the '
-                        'learned variants, per task')
+    for flag, _, metavar, help_text in BUDGET_OPTIONS:
+        parser.add_argument(f'--{flag.replace("_", "-")}', nargs='+',
+                            default=None, metavar=metavar, help=help_text)
     parser.add_argument('--generator-movement', type=float, default=0.8,
                         help="G's step budget (train_cfg.generator_movement"
                         '; the paper\'s 1e-4 x 8000 pairs = 0.8)')
-    parser.add_argument('--size', nargs='+', default=None, metavar='TASK=WxH',
-                        help='task size per task, e.g. seg=160x120 (0: the '
-                        'config\'s)')
-    parser.add_argument('--fusion-crop', nargs='+', default=None,
-                        metavar='TASK=N', help="side of F's square training "
-                        "crops per task (0: the config's)")
-    parser.add_argument('--lr', nargs='+', default=None, metavar='TASK=LR',
-                        help="F's and T's learning rate per task (0: the "
-                        "config's)")
-    parser.add_argument('--batch-size', nargs='+', default=None,
-                        metavar='TASK=N', help='train batch size per task '
-                        "(0: the config's)")
     parser.add_argument('--fusion-dim', type=int, default=8,
                         help='width of F and G (one Restormer block of this '
                         'many channels per branch, as the demo); 0 keeps the '
@@ -164,14 +146,31 @@ TASK_BUDGETS = dict(
     det=dict(warm_epochs=12, epochs=4, meta_steps=10, size=(160, 128),
              crop=64, batch=4, lr=1e-3))
 
+# The options overriding TASK_BUDGETS, TASK=VALUE each: (argument, key of
+# TASK_BUDGETS, metavar, help).
+BUDGET_OPTIONS = (
+    ('warm_epochs', 'warm_epochs', 'TASK=N',
+     'stage-1 epochs per task, e.g. demo=6 seg=10 (default: see '
+     'TASK_BUDGETS)'),
+    ('epochs', 'epochs', 'TASK=N',
+     'epochs of every variant after stage 1, per task'),
+    ('meta_steps', 'meta_steps', 'TASK=N',
+     'meta pairs per epoch of the learned variants, per task'),
+    ('size', 'size', 'TASK=WxH',
+     "task size per task, e.g. seg=160x120 (0: the config's)"),
+    ('fusion_crop', 'crop', 'TASK=N',
+     "side of F's square training crops per task (0: the config's)"),
+    ('lr', 'lr', 'TASK=LR',
+     "F's and T's learning rate per task (0: the config's)"),
+    ('batch_size', 'batch', 'TASK=N',
+     "train batch size per task (0: the config's)"),
+)
+
 
 def task_budgets(args, parser) -> dict:
     """Per-task budgets: the defaults, overridden by ``TASK=value``."""
     budgets = {t: dict(b) for t, b in TASK_BUDGETS.items()}
-    for flag, key in (('warm_epochs', 'warm_epochs'), ('epochs', 'epochs'),
-                      ('meta_steps', 'meta_steps'), ('size', 'size'),
-                      ('fusion_crop', 'crop'), ('batch_size', 'batch'),
-                      ('lr', 'lr')):
+    for flag, key, _, _ in BUDGET_OPTIONS:
         for item in getattr(args, flag) or []:
             task, _, value = str(item).partition('=')
             try:

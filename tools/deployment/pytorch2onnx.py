@@ -18,10 +18,10 @@ import sys
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 from tdfusion_mm.apis import FusionInferencer, UserError
 from tdfusion_mm.apis.onnx_export import OUTPUT_NAME, export_onnx
+from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
 
@@ -36,10 +36,7 @@ def parse_args(argv=None):
                         metavar='HxW', help='compare ONNX Runtime with '
                         'PyTorch at these sizes (default 96x128 99x131 '
                         '480x640)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of input errors')
+    add_shared_args(parser, 'cfg_options', 'debug')
     return parser.parse_args(argv)
 
 

@@ -21,12 +21,11 @@ import sys
 from typing import Iterator, List, Tuple
 
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from tdfusion_mm.registry import DATASETS, TRANSFORMS
-from tdfusion_mm.utils import register_all_modules
+from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.user_errors import USER_ERRORS, run_tool, user_message
 
 # Data errors found while building an info or loading a file.
@@ -46,10 +45,7 @@ def parse_args():
                         help='which dataloaders\' datasets to check')
     parser.add_argument('--data-root',
                         help='data_root of every checked split\'s dataset')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
-    parser.add_argument('--debug', action='store_true',
-                        help='show the traceback of errors too')
+    add_shared_args(parser, 'cfg_options', 'debug')
     return parser.parse_args()
 
 
@@ -186,11 +182,7 @@ def check_split(name: str, dataset_cfg: dict) -> int:
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'tdfusion_mm'))
+    cfg = load_config(args.config, args.cfg_options)
     splits = split_datasets(cfg, args.splits)
     if not splits:
         print(f'error: {args.config} has no dataloader of {args.splits}',

@@ -92,10 +92,10 @@ def main():
             data = model.data_preprocessor(pseudo_collate([item]), False)
             sample = model.predict(data['inputs'], data['data_samples'])[0]
             ir = read_unit(sample.ir_path, cv2.IMREAD_GRAYSCALE)
-            vis = read_unit(sample.img_path, cv2.IMREAD_COLOR)
-            fused = model.fuse(ir[None], vis[None])['image'][0]
-            w_ir = model.loss_weights(ir[None], vis[None])[0, :1]
-        row = cv2.cvtColor(fusion_panel(ir, vis, fused, w_ir),
+            vis_bgr = read_unit(sample.img_path, cv2.IMREAD_COLOR)
+            fused = model.fuse(ir[None], vis_bgr[None])['image'][0]
+            w_ir = model.loss_weights(ir[None], vis_bgr[None])[0, :1]
+        row = cv2.cvtColor(fusion_panel(ir, vis_bgr, fused, w_ir),
                            cv2.COLOR_RGB2BGR)
         fused_bgr = np.ascontiguousarray(
             unit_to_uint8(fused.permute(1, 2, 0).numpy()))

@@ -35,8 +35,29 @@ def _fusion_inputs(results: dict, vis: torch.Tensor) -> dict:
     return inputs
 
 
+class _PackFusionInputs:
+    """Mixin before mmdet's/mmseg's packer: the packer builds the data
+    sample and packs the visible image; this adds the infrared image and
+    the fusion crops into the ``inputs`` dict."""
+
+    def transform(self, results: dict) -> dict:
+        """Pack the results.
+
+        Args:
+            results (dict): Result dict from the pipeline.
+
+        Returns:
+            dict: ``inputs`` (the dict of :class:`PackFusionDetInputs`) and
+            ``data_samples``.
+        """
+        results = dict(results, img=_float_to_uint8(results['img']))
+        packed = super().transform(results)
+        packed['inputs'] = _fusion_inputs(results, packed['inputs'])
+        return packed
+
+
 @TRANSFORMS.register_module()
-class PackFusionDetInputs(PackDetInputs):
+class PackFusionDetInputs(_PackFusionInputs, PackDetInputs):
     """Pack both images into ``inputs`` and the annotations into a
     :class:`mmdet.structures.DetDataSample`, as mmdet's ``PackDetInputs``
     does.
@@ -79,23 +100,9 @@ class PackFusionDetInputs(PackDetInputs):
                             'flip_direction')) -> None:
         super().__init__(meta_keys=meta_keys)
 
-    def transform(self, results: dict) -> dict:
-        """Pack the results.
-
-        Args:
-            results (dict): Result dict from the pipeline.
-
-        Returns:
-            dict: ``inputs`` (the dict above) and ``data_samples``.
-        """
-        results = dict(results, img=_float_to_uint8(results['img']))
-        packed = super().transform(results)
-        packed['inputs'] = _fusion_inputs(results, packed['inputs'])
-        return packed
-
 
 @TRANSFORMS.register_module()
-class PackFusionSegInputs(PackSegInputs):
+class PackFusionSegInputs(_PackFusionInputs, PackSegInputs):
     """Pack both images into ``inputs`` and the label map into a
     :class:`mmseg.structures.SegDataSample`, as mmseg's ``PackSegInputs``
     does.
@@ -105,17 +112,9 @@ class PackFusionSegInputs(PackSegInputs):
     the dict of :class:`PackFusionDetInputs`, with the same dtype rules (a
     float visible image or crop is rounded and clipped to ``uint8``).
 
-    Required Keys:
-
-    - img
-    - ir_img
-    - the keys ``PackSegInputs`` packs (``gt_seg_map``, ...) and meta keys,
-      where present
-
-    Optional Keys:
-
-    - ir_crop
-    - vis_crop
+    Required and optional keys are those of :class:`PackFusionDetInputs`,
+    with the keys ``PackSegInputs`` packs (``gt_seg_map``, ...) in place of
+    mmdet's.
 
     Args:
         meta_keys (Sequence[str]): Meta keys copied into the data sample
@@ -128,18 +127,3 @@ class PackFusionSegInputs(PackSegInputs):
                             'scale_factor', 'flip', 'flip_direction',
                             'reduce_zero_label')) -> None:
         super().__init__(meta_keys=meta_keys)
-
-    def transform(self, results: dict) -> dict:
-        """Pack the results.
-
-        Args:
-            results (dict): Result dict from the pipeline.
-
-        Returns:
-            dict: ``inputs`` (the dict of :class:`PackFusionDetInputs`) and
-            ``data_samples``.
-        """
-        results = dict(results, img=_float_to_uint8(results['img']))
-        packed = super().transform(results)
-        packed['inputs'] = _fusion_inputs(results, packed['inputs'])
-        return packed

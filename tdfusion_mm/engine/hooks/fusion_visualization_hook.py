@@ -83,11 +83,11 @@ class FusionVisualizationHook(Hook):
         if self._probe is None or not is_main_process():
             return None
         model = unwrap(runner.model)
-        ir, vis = self._probe['ir'], self._probe['vis']
-        fused = model.fuse(ir, vis)['image']
-        w_ir = model.loss_weights(ir, vis)[:, :1]
+        ir, vis_bgr = self._probe['ir'], self._probe['vis']
+        fused = model.fuse(ir, vis_bgr)['image']
+        w_ir = model.loss_weights(ir, vis_bgr)[:, :1]
         panel = np.concatenate([
-            fusion_panel(ir[i], vis[i], fused[i], w_ir[i])
+            fusion_panel(ir[i], vis_bgr[i], fused[i], w_ir[i])
             for i in range(ir.shape[0])
         ], axis=0)
         step = runner.iter + 1

@@ -1,6 +1,6 @@
 """TDFusion: a fusion network trained through a learnable loss for a task."""
 import copy
-from typing import Dict, List, NamedTuple, Optional, Union
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.config import ConfigDict
@@ -23,19 +23,22 @@ TASK_INPUTS = ('fused', 'visible', 'infrared')
 
 
 class FusionBatch(NamedTuple):
-    """A preprocessed batch, in luma, possibly doubled by the modality swap.
+    """A preprocessed batch, possibly doubled by the modality swap.
 
     Attributes:
-        ir, vis: Luma of the two inputs at task size, (B, 1, H, W) in [0, 1].
-        colour: The visible image (B, C, H, W), BGR or grey, for the chroma.
-        ir_crop, vis_crop: Luma crops for the fusion loss.
+        ir: The infrared at task size, (B, 1, H, W) in [0, 1].
+        vis_y: The visible image's luma (Y), (B, 1, H, W) in [0, 1].
+        vis_bgr: The visible image as loaded (B, C, H, W), BGR (C=3) or grey
+            (C=1), for the chroma.
+        ir_crop, vis_y_crop: Infrared and visible-luma crops for the fusion
+            loss.
         data_samples: The task's data samples (one per image).
     """
     ir: Tensor
-    vis: Tensor
-    colour: Tensor
+    vis_y: Tensor
+    vis_bgr: Tensor
     ir_crop: Tensor
-    vis_crop: Tensor
+    vis_y_crop: Tensor
     data_samples: list
 
 
@@ -87,10 +90,12 @@ class TDFusion(BaseModel):
 
     The paper's letters are attributes: F is ``fusion_backbone`` (the whole
     fusion network), G ``loss_generator``, T ``task_model``; the fusion loss
-    is ``fusion_loss``. Images are in [0, 1]; ``ir`` is the infrared,
-    ``colour`` the visible image as loaded (BGR or grey), and ``vis`` its
-    luma, except in :meth:`fuse` and :meth:`loss_weights`, which take the
-    visible image as loaded and compute its luma themselves.
+    is ``fusion_loss``. Images are in [0, 1]; ``ir`` is the infrared (one
+    channel), ``vis_bgr`` the visible image as loaded (BGR, or one channel
+    for a grey one) and ``vis_y`` its luma (Y). F, G and the fusion loss
+    take ``(ir, vis_y)``; :meth:`fuse` and :meth:`loss_weights` take
+    ``(ir, vis_bgr)`` and compute the luma themselves. (The data
+    preprocessor's ``inputs['vis']`` is ``vis_bgr``.)
 
     Training alternates two phases (see :class:`MetaFusionTrainLoop`):
 
@@ -225,45 +230,46 @@ class TDFusion(BaseModel):
         return self
 
     # ------------------------------------------------------------- fusion
-    def fuse(self, ir: Tensor, vis: Tensor) -> Dict[str, Tensor]:
+    def fuse(self, ir: Tensor, vis_bgr: Tensor) -> Dict[str, Tensor]:
         """Fuse a batch.
 
         Args:
             ir (Tensor): (B, 1, H, W) infrared in [0, 1].
-            vis (Tensor): (B, C, H, W) visible in [0, 1], BGR or grey.
+            vis_bgr (Tensor): (B, C, H, W) visible in [0, 1], BGR or grey.
 
         Returns:
             dict: ``luma`` (B, 1, H, W) and ``image`` (B, C, H, W), the fused
             luma with the visible image's colour restored, both in [0, 1].
         """
-        fused = self.fusion_backbone(ir, luma(vis))
-        return dict(luma=fused, image=restore_colour(fused, vis))
+        fused = self.fusion_backbone(ir, luma(vis_bgr))
+        return dict(luma=fused, image=restore_colour(fused, vis_bgr))
 
-    def loss_weights(self, ir: Tensor, vis: Tensor) -> Tensor:
-        """G's per-pixel weights (B, 2, H, W): w_ir, w_vis."""
-        return self.loss_generator(ir, luma(vis))
+    def loss_weights(self, ir: Tensor, vis_bgr: Tensor) -> Tensor:
+        """G's per-pixel weights (B, 2, H, W): w_ir, w_vis, for the visible
+        image ``vis_bgr`` as loaded (BGR or grey)."""
+        return self.loss_generator(ir, luma(vis_bgr))
 
-    def task_luma(self, ir: Tensor, vis: Tensor) -> Tensor:
+    def task_luma(self, ir: Tensor, vis_y: Tensor) -> Tensor:
         """The luma T works on (B, 1, H, W): F's fusion of the infrared and
         the visible luma, or one of them for the single-modality baselines."""
         if self.task_input == 'visible':
-            return vis
+            return vis_y
         if self.task_input == 'infrared':
             return ir
-        return self.fusion_backbone(ir, vis)
+        return self.fusion_backbone(ir, vis_y)
 
-    def task_image(self, fused: Tensor, colour: Tensor) -> Tensor:
+    def task_image(self, fused: Tensor, vis_bgr: Tensor) -> Tensor:
         """What T takes: fused luma (B,1) or colour (B,3), in [0, 255].
 
-        The colour comes from the visible image; an infrared-only T sees
-        grey."""
+        The colour comes from the visible image ``vis_bgr``; an infrared-only
+        T, or a grey visible image, gives grey."""
         if self.task_in_channels == 1:
             return fused * 255
-        if colour.shape[1] == 3 and self.task_input != 'infrared':
-            return restore_colour(fused, colour) * 255
+        if vis_bgr.shape[1] == 3 and self.task_input != 'infrared':
+            return restore_colour(fused, vis_bgr) * 255
         return fused.expand(-1, 3, -1, -1) * 255
 
-    def task_losses(self, fused: Tensor, colour: Tensor,
+    def task_losses(self, fused: Tensor, vis_bgr: Tensor,
                     data_samples: list) -> Dict[str, Tensor]:
         """T's loss dict on fused images (T's data preprocessor applied).
 
@@ -275,7 +281,7 @@ class TDFusion(BaseModel):
             return self.nonfinite_fusion_loss(fused)
         task = unwrap(self.task_model)
         data = task.data_preprocessor(
-            dict(inputs=self.task_image(fused, colour),
+            dict(inputs=self.task_image(fused, vis_bgr),
                  data_samples=data_samples), True)
         return self.task_model(data['inputs'], data['data_samples'],
                                mode='loss')
@@ -293,17 +299,18 @@ class TDFusion(BaseModel):
         """Preprocess a data batch into luma, doubled by the swap if set."""
         data = self.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
-        ir, colour = inputs['ir'], inputs['vis']
-        vis = luma(colour)
+        ir, vis_bgr = inputs['ir'], inputs['vis']
+        vis_y = luma(vis_bgr)
         ir_crop = inputs.get('ir_crop', ir)
-        vis_crop = luma(inputs['vis_crop']) if 'vis_crop' in inputs else vis
+        vis_y_crop = luma(inputs['vis_crop']) \
+            if 'vis_crop' in inputs else vis_y
         if self.swap_modalities and self.task_input == 'fused':
-            ir, vis = torch.cat([ir, vis]), torch.cat([vis, ir])
-            ir_crop, vis_crop = (torch.cat([ir_crop, vis_crop]),
-                                 torch.cat([vis_crop, ir_crop]))
-            colour = torch.cat([colour, colour])
+            ir, vis_y = torch.cat([ir, vis_y]), torch.cat([vis_y, ir])
+            ir_crop, vis_y_crop = (torch.cat([ir_crop, vis_y_crop]),
+                                   torch.cat([vis_y_crop, ir_crop]))
+            vis_bgr = torch.cat([vis_bgr, vis_bgr])
             samples = list(samples) + copy.deepcopy(list(samples))
-        return FusionBatch(ir, vis, colour, ir_crop, vis_crop, samples)
+        return FusionBatch(ir, vis_y, vis_bgr, ir_crop, vis_y_crop, samples)
 
     # ----------------------------------------------------------- training
     def train_step(self, data: dict,
@@ -366,10 +373,12 @@ class TDFusion(BaseModel):
         f_optim = optim_wrapper['fusion_backbone']
         with f_optim.optim_context(self.fusion_backbone):
             with torch.no_grad():
-                weights = self.loss_generator(batch.ir_crop, batch.vis_crop)
-            fused_crop = self.fusion_backbone(batch.ir_crop, batch.vis_crop)
+                weights = self.loss_generator(batch.ir_crop,
+                                              batch.vis_y_crop)
+            fused_crop = self.fusion_backbone(batch.ir_crop,
+                                              batch.vis_y_crop)
             terms = self.fusion_loss(fused_crop, batch.ir_crop,
-                                     batch.vis_crop, weights)
+                                     batch.vis_y_crop, weights)
         loss_fusion, log_vars = self.parse_losses(terms)
         self.guarded_update('fusion_backbone', f_optim, loss_fusion,
                             self.fusion_backbone, f_buffers)
@@ -388,17 +397,24 @@ class TDFusion(BaseModel):
                    t_optim: OptimWrapper) -> Dict[str, Tensor]:
         """One step of T on the batch's (detached) task images."""
         t_buffers = buffers_of(self.task_model)
-        with t_optim.optim_context(self.task_model):
-            with torch.no_grad():
-                fused = self.task_luma(batch.ir, batch.vis)
-            losses = self.task_losses(fused, batch.colour, batch.data_samples)
-        loss_task, task_log = self.parse_losses(losses)
+        loss_task, task_log = self.detached_task_loss(batch, t_optim)
         self.guarded_update('task_model', t_optim, loss_task, self.task_model,
                             t_buffers)
         log_vars = {k: v for k, v in task_log.items() if k != 'loss'}
         log_vars.update(loss_task=task_log['loss'],
                         nonfinite_skips=self.nonfinite_skips.sum().float())
         return log_vars
+
+    def detached_task_loss(self, batch: FusionBatch,
+                           t_optim: OptimWrapper) -> Tuple[Tensor, dict]:
+        """T's parsed loss (loss, log variables) on the batch's task images,
+        computed without gradients into F, in ``t_optim``'s context."""
+        with t_optim.optim_context(self.task_model):
+            with torch.no_grad():
+                fused = self.task_luma(batch.ir, batch.vis_y)
+            losses = self.task_losses(fused, batch.vis_bgr,
+                                      batch.data_samples)
+        return self.parse_losses(losses)
 
     def train_loss_generator(self, inner_data: dict, outer_data: dict,
                              optim_wrapper: OptimWrapperDict) -> dict:
@@ -414,15 +430,16 @@ class TDFusion(BaseModel):
             loss_lookahead = self.lookahead_step(inner, t_optim)
 
         def outer_task_loss(fused_outer: Tensor) -> Tensor:
-            losses = self.task_losses(fused_outer, outer.colour,
+            losses = self.task_losses(fused_outer, outer.vis_bgr,
                                       outer.data_samples)
             return self.parse_losses(losses)[0]
 
         generator = unwrap(self.loss_generator)
         result = meta_hypergradient(
             unwrap(self.fusion_backbone), generator, self.fusion_loss,
-            dict(ir=inner.ir_crop, vis=inner.vis_crop),
-            dict(ir=outer.ir, vis=outer.vis), outer_task_loss, self.inner_lr,
+            dict(ir=inner.ir_crop, vis=inner.vis_y_crop),
+            dict(ir=outer.ir, vis=outer.vis_y), outer_task_loss,
+            self.inner_lr,
             hessian_vector=self.hessian_vector)
         grad_scale = self.average_hypergrads(result.hypergrads)
         g_optim = optim_wrapper['loss_generator']
@@ -456,11 +473,7 @@ class TDFusion(BaseModel):
         Returns:
             Tensor: The (detached) task loss of the step.
         """
-        with t_optim.optim_context(self.task_model):
-            with torch.no_grad():
-                fused = self.fusion_backbone(inner.ir, inner.vis)
-            losses = self.task_losses(fused, inner.colour, inner.data_samples)
-        loss_lookahead, _ = self.parse_losses(losses)
+        loss_lookahead, _ = self.detached_task_loss(inner, t_optim)
         # (No buffer snapshot: all of T is restored after the pair.)
         self.guarded_update('task_model', t_optim, loss_lookahead)
         return loss_lookahead.detach()
@@ -553,12 +566,12 @@ class TDFusion(BaseModel):
 
     def loss(self, inputs: Dict[str, Tensor], data_samples: list) -> dict:
         """Fusion loss (with G's weights) and task loss of one batch."""
-        ir, colour = inputs['ir'], inputs['vis']
-        vis = luma(colour)
-        fused = self.task_luma(ir, vis)
+        ir, vis_bgr = inputs['ir'], inputs['vis']
+        vis_y = luma(vis_bgr)
+        fused = self.task_luma(ir, vis_y)
         losses = {}
         if self.task_input == 'fused':
-            losses = self.fusion_loss(fused, ir, vis,
-                                      self.loss_generator(ir, vis).detach())
-        losses.update(self.task_losses(fused.detach(), colour, data_samples))
+            losses = self.fusion_loss(
+                fused, ir, vis_y, self.loss_generator(ir, vis_y).detach())
+        losses.update(self.task_losses(fused.detach(), vis_bgr, data_samples))
         return losses

@@ -1,8 +1,11 @@
 """MetaFusionLogProcessor: phase in words, small values readable."""
 from types import SimpleNamespace
 
+from mmengine.logging import MessageHub
+
 from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
-                                      MetaFusionLogProcessor)
+                                      MetaFusionLogProcessor,
+                                      MetaFusionTrainLoop)
 
 
 def test_tiny_values_get_significant_digits():
@@ -27,3 +30,21 @@ def test_phase_in_words():
     fusion = SimpleNamespace(phase=PHASE_FUSION_TASK)
     assert MetaFusionLogProcessor._phase_words(fusion) == 'learning F and T'
     assert MetaFusionLogProcessor._phase_words(object()) == ''
+
+
+def test_train_line_counts_meta_pairs_names_the_phase_keeps_small_values():
+    loop = MetaFusionTrainLoop.__new__(MetaFusionTrainLoop)
+    loop.meta_steps, loop.dataloader = 4, [None] * 6  # 10 iters per epoch
+    loop._iter, loop._epoch, loop.phase = 2, 0, PHASE_META
+    hub = MessageHub.get_instance('test_meta_fusion_log_processor')
+    for key, value in (('hypergrad_max', 3.14159e-9), ('loss', 0.5),
+                       ('phase', 1.0)):
+        hub.update_scalar(f'train/{key}', value)
+    runner = SimpleNamespace(message_hub=hub, iter=2, max_iters=10, epoch=0,
+                             max_epochs=1, train_loop=loop, _train_loop=loop)
+    tag, line = MetaFusionLogProcessor(window_size=1).get_log_after_iter(
+        runner, 2, 'train')
+    assert line.startswith('Epoch(train) [1][ 3/10]')
+    assert '  hypergrad_max: 3.142e-09  loss: 0.5000' in line
+    assert line.endswith('  phase: learning G, meta pair 3/4')
+    assert tag['hypergrad_max'] == 3.14159e-9  # the scalar is unchanged

@@ -1,5 +1,9 @@
-"""MetaFusionTrainLoop's resume metadata, without a runner."""
+"""MetaFusionTrainLoop without a runner: its epoch, resume metadata and G's
+step budget."""
+from types import SimpleNamespace
+
 import pytest
+import torch
 
 from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
                                       MetaFusionTrainLoop)
@@ -9,6 +13,21 @@ def bare_loop(meta_steps, batches):
     loop = MetaFusionTrainLoop.__new__(MetaFusionTrainLoop)
     loop.meta_steps, loop.dataloader = meta_steps, [None] * batches
     return loop
+
+
+def epoch_loop(meta_steps, batches, done=0):
+    """A loop over batches 0..batches-1 that records its iterations (index,
+    phase, batch) and the hooks it calls, ``done`` iterations into epoch 0."""
+    loop = bare_loop(meta_steps, batches)
+    loop.dataloader = list(range(batches))
+    loop._epoch, loop._iter, loop._max_epochs = 0, done, 1
+    loop.reseed_every_iter = False
+    hooks, iters = [], []
+    loop._runner = SimpleNamespace(
+        call_hook=hooks.append,
+        model=SimpleNamespace(train=lambda: hooks.append('model.train')))
+    loop.run_iter = lambda idx, batch: iters.append((idx, loop.phase, batch))
+    return loop, hooks, iters
 
 
 def test_checkpoint_meta_records_where_a_resumed_run_starts():
@@ -33,3 +52,54 @@ def test_check_checkpoint_meta_refuses_another_epoch_layout():
     with pytest.raises(ValueError, match='meta_steps=3 and 8 .*'
                        'meta_steps=2 and 7'):
         bare_loop(2, 5).check_checkpoint_meta(saved)
+
+
+def test_epoch_is_meta_pairs_of_consecutive_batches_then_one_pass():
+    loop, hooks, iters = epoch_loop(meta_steps=2, batches=3)
+    loop.run_epoch()
+    assert iters == [
+        (0, PHASE_META, dict(inner=0, outer=1)),
+        (1, PHASE_META, dict(inner=2, outer=0)),  # the batches cycle
+        (2, PHASE_FUSION_TASK, 0), (3, PHASE_FUSION_TASK, 1),
+        (4, PHASE_FUSION_TASK, 2)]
+    assert hooks == ['before_train_epoch', 'model.train', 'after_train_epoch']
+    assert loop._epoch == 1
+
+
+def test_resumed_epoch_skips_the_iterations_done():
+    loop, _, iters = epoch_loop(meta_steps=2, batches=3, done=3)
+    loop.run_epoch()
+    assert iters == [(3, PHASE_FUSION_TASK, 1), (4, PHASE_FUSION_TASK, 2)]
+    loop, _, _ = epoch_loop(meta_steps=2, batches=3, done=5)
+    with pytest.raises(RuntimeError, match='does not fall inside'):
+        loop.run_epoch()
+
+
+def test_meta_phase_on_an_empty_dataloader_is_an_error():
+    loop, _, _ = epoch_loop(meta_steps=1, batches=0)
+    with pytest.raises(RuntimeError, match='dataloader is empty'):
+        loop.run_epoch()
+
+
+def test_generator_movement_sets_g_lr_and_its_scheduler_base():
+    loop = bare_loop(meta_steps=4, batches=2)
+    loop._max_epochs, loop.generator_movement = 5, 0.8
+    assert loop.generator_lr == pytest.approx(0.04)
+    g = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(g.parameters(), lr=1.0)
+    scheduler = SimpleNamespace(param_name='lr', base_values=[1.0])
+    loop._runner = SimpleNamespace(
+        optim_wrapper=dict(loss_generator=SimpleNamespace(
+            optimizer=optimizer)),
+        model=SimpleNamespace(normalize_hypergrad=True),
+        param_schedulers=dict(loss_generator=[scheduler]))
+    loop._set_generator_lr(loop.generator_lr)
+    group = optimizer.param_groups[0]
+    assert group['lr'] == group['initial_lr'] == pytest.approx(0.04)
+    assert scheduler.base_values == [pytest.approx(0.04)]
+    loop._runner.model.normalize_hypergrad = False
+    with pytest.raises(ValueError, match='normalize_hypergrad'):
+        loop._set_generator_lr(0.04)
+    loop._runner.optim_wrapper = {}
+    with pytest.raises(KeyError, match='loss_generator'):
+        loop._set_generator_lr(0.04)

@@ -1,10 +1,11 @@
-"""The non-finite guard checks F's fused images before T sees them, for
-detectors and segmentors alike (issue 16, point 2)."""
+"""TDFusion's non-finite guard: a non-finite loss, gradient or
+hypergradient skips that update only; F's fused images are checked before T
+sees them, for detectors and segmentors alike (issue 16, point 2)."""
 import os.path as osp
 
 import pytest
 import torch
-from helpers import batches, build, changed, state
+from helpers import batches, build, changed, optimizer_tensors, state
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -78,3 +79,64 @@ def test_diverged_f_skips_t_step(task_cfg, monkeypatch):
     assert log['nonfinite_skips'] == 2
     assert not changed(t_before, model.task_model)
     assert any('non-finite fused image' in m for m in logged)
+
+
+def test_nonfinite_fusion_loss_skips_only_f(demo_cfg, monkeypatch):
+    cfg, model, optim = build(demo_cfg)
+    data = batches(cfg)
+    model.train()
+    model.train_step(data[0], optim)  # give F's optimizer some state
+    f_before, t_before = state(model.fusion_backbone), state(model.task_model)
+    f_optim = optimizer_tensors(optim['fusion_backbone'])
+    real = model.fusion_loss.forward
+    monkeypatch.setattr(
+        model.fusion_loss, 'forward', lambda *a: {
+            k: v * float('nan') for k, v in real(*a).items()})
+    log = model.train_step(data[1], optim)
+    assert not changed(f_before, model.fusion_backbone)
+    after = optimizer_tensors(optim['fusion_backbone'])
+    assert all(torch.equal(v, after[k]) for k, v in f_optim.items())
+    assert changed(t_before, model.task_model)  # T still learns
+    assert model.nonfinite_skips.tolist() == [1, 0, 0]
+    assert log['nonfinite_skips'] == 1
+    assert all(p.grad is None or not p.grad.abs().sum()
+               for p in model.parameters())
+
+
+def test_nonfinite_gradient_is_caught(demo_cfg, monkeypatch):
+    cfg, model, optim = build(demo_cfg)
+    data = batches(cfg)
+    model.train()
+    t_before = state(model.task_model)
+    # A finite loss whose gradient is infinite: sqrt at 0.
+    real = model.task_losses
+    monkeypatch.setattr(model, 'task_losses', lambda *a: dict(
+        loss=sum(real(*a).values()) * 0 + torch.sqrt(
+            next(model.task_model.parameters()).abs().sum() * 0)))
+    model.train_step(data[0], optim)
+    assert not changed(t_before, model.task_model)
+    assert model.nonfinite_skips.tolist() == [0, 0, 1]
+
+
+def test_nonfinite_hypergradient_skips_g_and_restores_t(demo_cfg,
+                                                        monkeypatch):
+    cfg, model, optim = build(demo_cfg)
+    data = batches(cfg)
+    model.train()
+    g_before, t_before = state(model.loss_generator), state(model.task_model)
+    real = model.task_losses
+    calls = []
+
+    def outer_inf(*args):
+        calls.append(1)
+        losses = real(*args)
+        if len(calls) == 2:  # the outer (meta) task loss
+            losses = {k: v * float('inf') for k, v in losses.items()}
+        return losses
+
+    monkeypatch.setattr(model, 'task_losses', outer_inf)
+    model.train_step(dict(inner=data[0], outer=data[1]), optim)
+    assert not changed(g_before, model.loss_generator)
+    assert not changed(t_before, model.task_model)
+    assert model.nonfinite_skips.tolist() == [0, 1, 0]
+    assert not optim['loss_generator'].optimizer.state
