@@ -657,12 +657,9 @@ def reproduce_command(args) -> str:
     parts = ['python tools/analysis_tools/fusion_loss_study.py',
              f'--tasks {" ".join(args.tasks)}',
              f'--seeds {" ".join(map(str, args.seeds))}']
-    for flag, key in (('--warm-epochs', 'warm_epochs'), ('--epochs', 'epochs'),
-                      ('--meta-steps', 'meta_steps'), ('--size', 'size'),
-                      ('--fusion-crop', 'crop'), ('--batch-size', 'batch'),
-                      ('--lr', 'lr')):
+    for flag, key, _, _ in BUDGET_OPTIONS:
         values = [f'{t}={budget_text(budget[t][key])}' for t in args.tasks]
-        parts.append(flag + ' ' + ' '.join(values))
+        parts.append(f'--{flag.replace("_", "-")} ' + ' '.join(values))
     parts.append(f'--fusion-dim {args.fusion_dim} --jobs {args.jobs}')
     parts.append(f'--generator-movement {args.generator_movement}')
     if 'seg' in args.tasks:
