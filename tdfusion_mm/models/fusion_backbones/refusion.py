@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from tdfusion_mm.registry import MODELS
-from ..layers import CrossModalFusion, TransformerBlock
+from ..layers import CrossModalFusion, transformer_blocks
 
 
 @MODELS.register_module()
@@ -62,18 +62,14 @@ class ReFusion(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
 
-        def blocks(width):
-            return nn.ModuleList(
-                TransformerBlock(width, num_heads, ffn_expansion_factor,
-                                 bias, norm_type, band_pixels)
-                for _ in range(num_blocks))
-
         self.project_in_1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.project_in_2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
-        self.encoder1 = blocks(dim)
-        self.encoder2 = blocks(dim)
+        block_args = (num_heads, ffn_expansion_factor, bias, norm_type,
+                      band_pixels)
+        self.encoder1 = transformer_blocks(num_blocks, dim, *block_args)
+        self.encoder2 = transformer_blocks(num_blocks, dim, *block_args)
         self.FM = CrossModalFusion(dim, num_heads, bias, band_pixels)
-        self.decoder = blocks(dim * 2)
+        self.decoder = transformer_blocks(num_blocks, dim * 2, *block_args)
         self.project_out_0 = nn.Conv2d(dim * 2, dim, 3, padding=1, bias=bias)
         self.act = nn.LeakyReLU(negative_slope)
         self.project_out_1 = nn.Conv2d(dim, 1, 3, padding=1, bias=bias)
@@ -94,14 +90,8 @@ class ReFusion(BaseModule):
         # Channels-last memory: 2-3x faster convolutions on CPU (oneDNN), and
         # the channel layer norm becomes one contiguous reduction.
         cl = torch.channels_last
-        x1 = self.project_in_1(ir).contiguous(memory_format=cl)
-        for block in self.encoder1:
-            x1 = block(x1)
-        x2 = self.project_in_2(vis).contiguous(memory_format=cl)
-        for block in self.encoder2:
-            x2 = block(x2)
-        out = self.FM(x1, x2)
-        for block in self.decoder:
-            out = block(out)
+        x1 = self.encoder1(self.project_in_1(ir).contiguous(memory_format=cl))
+        x2 = self.encoder2(self.project_in_2(vis).contiguous(memory_format=cl))
+        out = self.decoder(self.FM(x1, x2))
         out = self.project_out_1(self.act(self.project_out_0(out)))
         return torch.sigmoid(out).contiguous()

@@ -1,8 +1,10 @@
 """Building blocks shared by the TDFusion networks."""
-from .restormer import (GDFN, MDTA, BiasFreeLayerNorm, CrossModalFusion,
-                        LayerNorm, TransformerBlock, WithBiasLayerNorm)
+from .cross_modal_fusion import CrossModalFusion
+from .restormer import (GDFN, MDTA, BiasFreeLayerNorm, LayerNorm,
+                        TransformerBlock, WithBiasLayerNorm,
+                        transformer_blocks)
 
 __all__ = [
     'WithBiasLayerNorm', 'BiasFreeLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
-    'TransformerBlock', 'CrossModalFusion'
+    'TransformerBlock', 'transformer_blocks', 'CrossModalFusion'
 ]

@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from tdfusion_mm.registry import MODELS
-from ..layers import TransformerBlock
+from ..layers import transformer_blocks
 
 
 @MODELS.register_module()
@@ -52,17 +52,12 @@ class LossGenerationModule(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
 
-        def blocks(width):
-            return nn.ModuleList(
-                TransformerBlock(width, num_heads, ffn_expansion_factor,
-                                 bias, norm_type)
-                for _ in range(num_blocks))
-
         self.patch_embed1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.patch_embed2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
-        self.encoder1 = blocks(dim)
-        self.encoder2 = blocks(dim)
-        self.encoder3 = blocks(dim * 2)
+        block_args = (num_heads, ffn_expansion_factor, bias, norm_type)
+        self.encoder1 = transformer_blocks(num_blocks, dim, *block_args)
+        self.encoder2 = transformer_blocks(num_blocks, dim, *block_args)
+        self.encoder3 = transformer_blocks(num_blocks, dim * 2, *block_args)
         self.out1 = nn.Conv2d(dim * 2, dim, 3, padding=1, bias=bias)
         self.out2 = nn.PReLU(num_parameters=1, init=0.25)
         self.out3 = nn.Conv2d(dim, 2, 3, padding=1, bias=bias)
@@ -81,14 +76,8 @@ class LossGenerationModule(BaseModule):
         if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
             raise ValueError('ir and vis must both be (B, 1, H, W), got '
                              f'{tuple(ir.shape)} and {tuple(vis.shape)}')
-        x1 = self.patch_embed1(ir)
-        for block in self.encoder1:
-            x1 = block(x1)
-        x2 = self.patch_embed2(vis)
-        for block in self.encoder2:
-            x2 = block(x2)
-        out = torch.cat([x1, x2], dim=1)
-        for block in self.encoder3:
-            out = block(out)
+        x1 = self.encoder1(self.patch_embed1(ir))
+        x2 = self.encoder2(self.patch_embed2(vis))
+        out = self.encoder3(torch.cat([x1, x2], dim=1))
         out = self.out3(self.out2(self.out1(out)))
         return out.softmax(dim=1)

@@ -1,0 +1,154 @@
+"""The fast computation of the blocks (:mod:`.restormer_fast`) gives the
+plain formulas of ``tdfusion_mm.testing.eager_reference`` (normalised q/k
+copies, chunked convolutions, explicit layer norm, contiguous NCHW): with
+channels-last memory, the attention's normalisation folded into its Gram
+matrix, the output projection folded into the attention matrix, in place
+without a graph, and over row bands in inference."""
+import pytest
+import torch
+
+from tdfusion_mm.models.fusion_backbones import ReFusion
+from tdfusion_mm.models.layers import (CrossModalFusion, TransformerBlock,
+                                       restormer_fast)
+from tdfusion_mm.testing import refusion_forward
+from tdfusion_mm.testing import transformer_block as eager_block
+
+
+def perturbed(net, dtype=torch.float32, seed=0):
+    """Non-default norms and temperatures, so every parameter matters."""
+    torch.manual_seed(seed)
+    net = net.to(dtype)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return net
+
+
+@pytest.mark.parametrize('size', [(37, 53), (61, 30)])
+def test_fast_refusion_matches_eager_float32(size):
+    net = perturbed(ReFusion()).eval()
+    ir, vis = torch.rand(2, 1, *size), torch.rand(2, 1, *size)
+    with torch.no_grad():
+        ref = refusion_forward(net, ir, vis)
+    with torch.inference_mode():
+        fast = net(ir, vis)
+    assert fast.shape == ref.shape
+    assert (fast - ref).abs().max().item() <= 1e-5
+    out = net(ir, vis)  # autograd path (no in-place ops)
+    assert (out - ref).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize('band_pixels', [1, 40, 150, 53 * 36])
+def test_row_bands_match_eager(band_pixels, monkeypatch):
+    """Inference over row bands (one-row halos, Gram sums accumulated over
+    bands) gives the whole-image result; bands of one row up to one band
+    short of the image, odd sizes, batch 2."""
+    monkeypatch.setattr(restormer_fast, 'MIN_BAND_ROWS', 1)
+    net = perturbed(ReFusion(band_pixels=band_pixels)).eval()
+    ir, vis = torch.rand(2, 1, 37, 53), torch.rand(2, 1, 37, 53)
+    with torch.no_grad():
+        ref = refusion_forward(net, ir, vis)
+    banded = []
+    for name in ('_transformer_block_image', '_cross_modal_fusion_image'):
+        one_image = getattr(restormer_fast, name)
+
+        def spy(module, *args, one_image=one_image):
+            banded.append(type(module).__name__)
+            return one_image(module, *args)
+
+        monkeypatch.setattr(restormer_fast, name, spy)
+    with torch.inference_mode():
+        fast = net(ir, vis)
+    assert sorted(set(banded)) == ['CrossModalFusion', 'TransformerBlock']
+    # 2 + 2 encoder blocks, FM, 2 decoder blocks; for each image
+    assert len(banded) == 7 * 2
+    assert (fast - ref).abs().max().item() <= 1e-5
+    banded.clear()
+    net(ir, vis)  # a recorded graph never takes the band path
+    with torch.no_grad():
+        net.train()(ir, vis)  # nor does training mode
+    assert banded == []
+
+
+def test_fast_refusion_gradients_match_eager_float64():
+    net = perturbed(ReFusion(), torch.float64)
+    ir = torch.rand(1, 1, 13, 17, dtype=torch.float64, requires_grad=True)
+    vis = torch.rand(1, 1, 13, 17, dtype=torch.float64, requires_grad=True)
+    params = dict(net.named_parameters())
+    w = torch.rand(1, 1, 13, 17, dtype=torch.float64)
+
+    def grads(fn):
+        out = (fn(ir, vis) * w).sum()
+        g = torch.autograd.grad(out, [ir, vis, *params.values()],
+                                create_graph=True)
+        # second order: F stays twice differentiable (test_meta_step checks
+        # the meta step's forward-mode product against a double backward)
+        gg = torch.autograd.grad(sum((x * x).sum() for x in g[2:]),
+                                 [ir, vis])
+        return [x.detach() for x in g] + list(gg)
+
+    fast = grads(lambda a, b: net(a, b))
+    ref = grads(lambda a, b: refusion_forward(net, a, b))
+    for a, b in zip(fast, ref):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_rows_per_band_have_a_floor():
+    """A tiny band_pixels gives bands of MIN_BAND_ROWS rows, not of one."""
+    block = TransformerBlock(16, 8, band_pixels=1).eval()
+    x = torch.zeros(1, 16, 37, 53)
+    with torch.no_grad():
+        bands = restormer_fast.row_bands(block, x)
+    rows = restormer_fast.MIN_BAND_ROWS
+    assert bands[0] == (0, rows) and len(bands) == -(-37 // rows)
+    block.band_pixels = 53 * 36  # 36 rows: above the floor
+    with torch.no_grad():
+        assert restormer_fast.row_bands(block, x) == [(0, 36), (36, 37)]
+        block.band_pixels = 1
+        assert restormer_fast.row_bands(block, x[:, :, :rows]) == []
+
+
+def test_fast_block_matches_eager_any_layout():
+    block = perturbed(TransformerBlock(32, 8)).eval()
+    x = torch.randn(1, 32, 19, 23)
+    ref = eager_block(block, x)
+    for y in (x, x.contiguous(memory_format=torch.channels_last)):
+        with torch.no_grad():
+            assert (block(y) - ref).abs().max().item() <= 1e-5
+    x_before = x.clone()
+    for band_pixels in (0, 23 * 4):  # whole image, bands of 4 rows
+        block.band_pixels = band_pixels
+        with torch.inference_mode():
+            assert (block(x) - ref).abs().max().item() <= 1e-5
+        assert torch.equal(x, x_before), 'the block changed its input'
+
+
+@pytest.mark.parametrize('rows', [1, 2, 5, 10])
+@pytest.mark.parametrize('threads', [1, 2])
+def test_bands_give_the_whole_image_result(rows, threads, monkeypatch):
+    """Each block directly: one-row bands up to one band short of an odd
+    image, batch 2, channels-last input, bands run on 1 or 2 threads (the
+    caller's thread count is restored)."""
+    monkeypatch.setattr(restormer_fast, 'MIN_BAND_ROWS', 1)
+    block = perturbed(TransformerBlock(16, 4)).eval()
+    fusion = perturbed(CrossModalFusion(8, 4), seed=1).eval()
+    shape = (2, 16, 11, 7)
+    x = torch.randn(shape).contiguous(memory_format=torch.channels_last)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        outputs = []
+        for band_pixels in (0, rows * 7):
+            block.band_pixels = fusion.band_pixels = band_pixels
+            with torch.inference_mode():
+                assert bool(restormer_fast.row_bands(block, x)) == (
+                    band_pixels > 0)
+                outputs.append((block(x), fusion(x[:, :8], x[:, 8:])))
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
+    assert restormer_fast.row_bands(block, x) == []  # grad mode: no bands
+    (whole_block, whole_fusion), (band_block, band_fusion) = outputs
+    assert band_block.shape == shape and band_fusion.shape == shape
+    torch.testing.assert_close(band_block, whole_block, atol=1e-5, rtol=0)
+    torch.testing.assert_close(band_fusion, whole_fusion, atol=1e-5, rtol=0)
