@@ -7,6 +7,8 @@ files of a detection dataset).
 """
 from typing import Sequence
 
+from tdfusion_mm.utils.user_errors import ConfigKeyError
+
 # The keys of an older release, and the keys that replaced them.
 RENAMED_KEYS = dict(vis='img_path', ir='ir_path', ann='xml_path')
 
@@ -22,17 +24,17 @@ def check_data_prefix(dataset: str, data_prefix: dict,
         required (Sequence[str]): The keys the dataset cannot do without.
 
     Raises:
-        KeyError: ``data_prefix`` has an old key (``vis``, ``ir``, ``ann``)
+        ConfigKeyError: (a ``KeyError``) ``data_prefix`` has an old key (``vis``, ``ir``, ``ann``)
             or lacks a required one.
     """
     for old, new in RENAMED_KEYS.items():
         if old in data_prefix:
-            raise KeyError(
+            raise ConfigKeyError(
                 f'{dataset}: data_prefix key {old!r} is now {new!r} (the '
                 f'keys are named after the data-info keys they fill); '
                 f'got {data_prefix}')
     missing = [key for key in required if key not in data_prefix]
     if missing:
-        raise KeyError(f'{dataset} needs data_prefix keys '
+        raise ConfigKeyError(f'{dataset} needs data_prefix keys '
                        f'{", ".join(required)}; {", ".join(missing)} '
                        f'missing in {data_prefix}')

@@ -18,6 +18,11 @@ class UserError(Exception):
     """
 
 
+class ConfigKeyError(UserError, KeyError):
+    """A config key that is missing or no longer valid; the message names
+    the key and what to write instead."""
+
+
 class InvalidInputFileError(ValueError):
     """A data file (image, label map, annotation) with invalid content; the
     message names it."""

@@ -42,3 +42,13 @@ def test_default_keys_are_the_data_info_keys(dataset):
     prefix = next(d for d in defaults if isinstance(d, dict))
     assert {'img_path', 'ir_path'} <= set(prefix)
     assert set(prefix) <= {'img_path', 'ir_path', 'seg_map_path', 'xml_path'}
+
+
+def test_old_key_is_a_user_error_the_tools_print_in_one_line():
+    from tdfusion_mm.datasets.data_prefix import check_data_prefix
+    from tdfusion_mm.utils.user_errors import UserError, user_message
+    with pytest.raises(UserError) as info:
+        check_data_prefix('LLVIPDataset', dict(vis='visible/train'),
+                          ['img_path'])
+    assert user_message(info.value).startswith(
+        "LLVIPDataset: data_prefix key 'vis' is now 'img_path'")
