@@ -24,8 +24,8 @@ def check_data_prefix(dataset: str, data_prefix: dict,
         required (Sequence[str]): The keys the dataset cannot do without.
 
     Raises:
-        ConfigKeyError: (a ``KeyError``) ``data_prefix`` has an old key (``vis``, ``ir``, ``ann``)
-            or lacks a required one.
+        ConfigKeyError: (a ``KeyError``) ``data_prefix`` has an old key
+            (``vis``, ``ir``, ``ann``) or lacks a required one.
     """
     for old, new in RENAMED_KEYS.items():
         if old in data_prefix:

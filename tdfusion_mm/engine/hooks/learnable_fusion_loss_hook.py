@@ -31,7 +31,8 @@ class LearnableFusionLossHook(Hook):
       the rest), so that what G learns, and where, is visible in the logs
       and comparable across iterations.
     - With every checkpoint, and on resume (not on a plain ``load_from``):
-      lets the loop record and check where a resumed run starts (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
+      lets the loop record and check where a resumed run starts
+      (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
       :meth:`MetaFusionTrainLoop.check_checkpoint_meta`).
 
     Args:
