@@ -16,7 +16,8 @@ def test_settings_given_to_glibc(monkeypatch):
     monkeypatch.setattr(malloc.ctypes, 'CDLL', lambda name: libc)
     assert tune_malloc() is True
     assert calls == [(malloc.M_MMAP_THRESHOLD, 1 << 30),
-                     (malloc.M_TRIM_THRESHOLD, 1 << 31)]
+                     (malloc.M_TRIM_THRESHOLD, 1 << 31),
+                     (malloc.M_ARENA_MAX, 1)]
 
 
 def test_without_glibc_nothing_is_applied(monkeypatch):

@@ -29,6 +29,9 @@ SegFormer-B0) or 192x256 (M3FD, YOLO config).
 ``--rounds N`` measures the whole list of items N times, alternated (A, B,
 C, A, B, C, ...), so that a change of load on a shared machine hits every
 item alike; the summary compares medians over the rounds of one run.
+``--bands-ab`` compares row bands with the whole image in one process
+(alternated passes, ``--rounds`` of them): separate processes differed by up
+to 40 % in speed on this machine, more than the effect measured.
 ``--fuse-folder IR VIS`` instead measures ``tools/fuse.py``'s folder loop
 (reading and writing in threads beside the fusion) against the pure
 fusion of the same pairs from memory, alternated, in one process.
@@ -42,6 +45,8 @@ Example::
     python tools/analysis_tools/benchmark.py --quick
     python tools/analysis_tools/benchmark.py --no-train --impls fast whole \
         onnx --sizes 480x640 1024x1280 --rounds 3 --runs 3
+    python tools/analysis_tools/benchmark.py --bands-ab --sizes 480x640 \
+        1024x1280 --rounds 10
     python tools/analysis_tools/benchmark.py --fuse-folder \
         data/MSRS/test/ir data/MSRS/test/vi --rounds 3
 """
@@ -301,6 +306,45 @@ def fuse_folder_benchmark(args) -> None:
           f'at end: {load()}')
 
 
+def bands_ab_benchmark(args) -> None:
+    """Row bands against the whole image, alternated in one process.
+
+    Processes differ here by up to 40 % in speed, so this compares the two
+    paths on one network, switching ``band_pixels`` between passes; the
+    ratio is taken per round. Peaks need a process per item: run the
+    ``fast``/``whole`` items for those.
+    """
+    import torch
+    torch.set_num_threads(args.threads)
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    torch.manual_seed(0)
+    net = ReFusion().eval()
+    variants = {'whole image': 0, f'bands of {args.band_pixels} px':
+                args.band_pixels}
+    print(f'{args.threads} threads; load average at start: {load()}')
+    for size in args.sizes:
+        ir, vis = (torch.rand(1, 1, *(int(s) for s in size.split('x')))
+                   for _ in range(2))
+        times = {name: [] for name in variants}
+        for round_ in range(args.warmup + args.rounds):
+            for name, band_pixels in variants.items():
+                for module in net.modules():
+                    if hasattr(module, 'band_pixels'):
+                        module.band_pixels = band_pixels
+                with torch.inference_mode():
+                    start = time.perf_counter()
+                    net(ir, vis)
+                    if round_ >= args.warmup:
+                        times[name].append(time.perf_counter() - start)
+        whole, bands = times.values()
+        ratio = statistics.median(b / w for b, w in zip(bands, whole))
+        for name, t in times.items():
+            print(f'{size} {name}: median {statistics.median(t):.3f} s, '
+                  f'min {min(t):.3f} s')
+        print(f'{size}: bands / whole image, median over {args.rounds} '
+              f'rounds: {ratio:.3f}; load {load()}', flush=True)
+
+
 def fmt(res: dict) -> str:
     if 'error' in res:
         return f'{res["item"]:<28} FAILED: {res["error"][0][:80]}'
@@ -323,6 +367,9 @@ def main() -> None:
     parser.add_argument('--fuse-folder', nargs=2, metavar=('IR', 'VIS'),
                         help="measure tools/fuse.py's folder loop against "
                         'pure fusion on these folders')
+    parser.add_argument('--bands-ab', action='store_true',
+                        help='row bands against the whole image, alternated '
+                        'in one process, at each --sizes')
     parser.add_argument('--workers', type=int, default=2,
                         help='reading threads of --fuse-folder')
     parser.add_argument('--setups', nargs='+', default=['msrs', 'm3fd'],
@@ -353,6 +400,9 @@ def main() -> None:
     tune_malloc()
     if args.item:
         run_item(args)
+        return
+    if args.bands_ab:
+        bands_ab_benchmark(args)
         return
     if args.fuse_folder:
         fuse_folder_benchmark(args)

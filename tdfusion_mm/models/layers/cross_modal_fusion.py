@@ -5,7 +5,8 @@ import torch.nn as nn
 from .restormer import check_heads
 from .restormer_fast import (add_residual, channel_attention,
                              cross_modal_fusion_banded, gelu_gate,
-                             pointwise_depthwise, project_attended, row_bands)
+                             pointwise, pointwise_depthwise,
+                             project_attended, row_bands)
 
 __all__ = ['CrossModalFusion']
 
@@ -84,13 +85,13 @@ class CrossModalFusion(nn.Module):
             pointwise_depthwise(out, self.project_E, self.project_E_d, 0, e),
             pointwise_depthwise(x1, self.project_E1, self.project_E1_d, 0,
                                 expanded))
-        y1 = self.project_out1(y1)
+        y1 = pointwise(y1, self.project_out1)
         y2 = gelu_gate(
             pointwise_depthwise(out, self.project_E, self.project_E_d, e,
                                 2 * e),
             pointwise_depthwise(x2, self.project_E2, self.project_E2_d, 0,
                                 expanded))
-        return add_residual(y1, self.project_out2(y2))
+        return add_residual(y1, pointwise(y2, self.project_out2))
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""

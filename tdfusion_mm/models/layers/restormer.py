@@ -27,8 +27,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .restormer_fast import (add_residual, channel_attention, gelu_gate,
-                             pointwise_depthwise, project_attended,
-                             row_bands, transformer_block_banded)
+                             pointwise, pointwise_depthwise,
+                             project_attended, row_bands,
+                             transformer_block_banded)
 
 __all__ = [
     'BiasFreeLayerNorm', 'WithBiasLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
@@ -180,7 +181,7 @@ class GDFN(nn.Module):
         h = self.hidden
         a = pointwise_depthwise(x, self.project_in, self.dwconv, 0, h)
         b = pointwise_depthwise(x, self.project_in, self.dwconv, h, 2 * h)
-        return self.project_out(gelu_gate(a, b))
+        return pointwise(gelu_gate(a, b), self.project_out)
 
 
 class TransformerBlock(nn.Module):

@@ -8,10 +8,11 @@ computed fast on CPU; what they compute is said there.
   (C x C) channel mix of v, the attended values are never materialised.
 * q, k, v (and the two GDFN halves) come from slices of the convolution
   weights: contiguous outputs instead of strided chunks of one wide tensor.
-* Fresh temporaries are updated in place when no graph is recorded.
+* Fresh temporaries are updated in place when no graph is recorded, and
+  convolutions then call oneDNN directly (:func:`conv2d`).
 * Row bands (inference only): a block runs image by image over bands of
   rows, with a one-row halo for the 3x3 convolutions; the attention's Gram
-  sums are accumulated band by band. The wide tensors (q, k, v, hidden
+  sums are accumulated band by band. The wide tensors (q, k, hidden
   channels) then exist one band at a time, and the bands are spread over
   threads.
 
@@ -27,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 __all__ = [
-    'inplace_ok', 'add_residual', 'pointwise_depthwise', 'gelu_gate',
+    'inplace_ok', 'add_residual', 'conv2d', 'pointwise', 'pointwise_depthwise', 'gelu_gate',
     'gram_terms', 'attention_from_terms', 'channel_attention',
     'projection_mix', 'apply_mix', 'project_attended', 'MIN_BAND_ROWS',
     'row_bands', 'transformer_block_banded', 'cross_modal_fusion_banded'
@@ -50,6 +51,37 @@ def add_residual(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return y.add_(x) if inplace_ok(x, y) else x + y
 
 
+_BAND_WORK = threading.local()  # ``active`` while a thread runs a band
+
+
+def conv2d(x: torch.Tensor, weight: torch.Tensor,
+           bias: Optional[torch.Tensor] = None, padding: int = 0,
+           groups: int = 1) -> torch.Tensor:
+    """``F.conv2d`` with stride 1; inside row bands on CPU, oneDNN directly.
+
+    Bands run single-threaded, and on one thread PyTorch sends 1x1
+    convolutions of batches under 16 to an im2col path instead of oneDNN:
+    1.4-1.9x slower per convolution at 53x640 pixels, 16-64 channels. The
+    direct call computes what the multi-threaded dispatch computes. Bands
+    exist only in inference without a graph; everywhere else (training,
+    forward-mode products, ONNX tracing) this is ``F.conv2d``.
+    """
+    if (getattr(_BAND_WORK, 'active', False) and x.device.type == 'cpu'
+            and x.dtype == weight.dtype == torch.float32
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled):
+        return torch.mkldnn_convolution(x, weight, bias, [padding, padding],
+                                        [1, 1], [1, 1], groups)
+    return F.conv2d(x, weight, bias, padding=padding, groups=groups)
+
+
+def pointwise(x: torch.Tensor, conv: nn.Conv2d, start: int = 0,
+              stop: Optional[int] = None) -> torch.Tensor:
+    """Output channels ``start:stop`` of the 1x1 ``conv`` applied to ``x``."""
+    bias = None if conv.bias is None else conv.bias[start:stop]
+    return conv2d(x, conv.weight[start:stop], bias)
+
+
 def pointwise_depthwise(x: torch.Tensor, pw: nn.Conv2d, dw: nn.Conv2d,
                         start: int, stop: int) -> torch.Tensor:
     """Channels ``start:stop`` of ``dw(pw(x))`` without computing the rest.
@@ -57,11 +89,9 @@ def pointwise_depthwise(x: torch.Tensor, pw: nn.Conv2d, dw: nn.Conv2d,
     Slicing the weights gives contiguous outputs for each of q/k/v or each
     GDFN half, instead of strided chunks of one wide tensor.
     """
-    bias = None if pw.bias is None else pw.bias[start:stop]
-    y = F.conv2d(x, pw.weight[start:stop], bias)
     bias = None if dw.bias is None else dw.bias[start:stop]
-    return F.conv2d(y, dw.weight[start:stop], bias, padding=1,
-                    groups=stop - start)
+    return conv2d(pointwise(x, pw, start, stop), dw.weight[start:stop], bias,
+                  padding=1, groups=stop - start)
 
 
 def gelu_gate(gate: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
@@ -82,8 +112,8 @@ def gram_terms(q: torch.Tensor, k: torch.Tensor) -> list:
     # read the data in place (no strided per-head copies or reductions).
     q = q.reshape(b, c, -1)
     k = k.reshape(b, c, -1)
-    return [q @ k.transpose(1, 2), q @ q.transpose(1, 2),
-            k @ k.transpose(1, 2)]
+    return [torch.bmm(q, k.transpose(1, 2)), torch.bmm(q, q.transpose(1, 2)),
+            torch.bmm(k, k.transpose(1, 2))]
 
 
 def attention_from_terms(terms: list, temperature: torch.Tensor,
@@ -139,10 +169,10 @@ def apply_mix(mix: torch.Tensor, v: torch.Tensor,
     b, c, h, w = v.shape
     if v.is_contiguous(memory_format=torch.channels_last) and c > 1:
         vt = v.permute(0, 2, 3, 1).reshape(b, h * w, c)
-        out = (vt @ mix.transpose(1, 2)).reshape(b, h, w, c)
+        out = torch.bmm(vt, mix.transpose(1, 2)).reshape(b, h, w, c)
         out = out.permute(0, 3, 1, 2)
     else:
-        out = (mix @ v.reshape(b, c, h * w)).reshape(b, c, h, w)
+        out = torch.bmm(mix, v.reshape(b, c, h * w)).reshape(b, c, h, w)
     if bias is not None:
         out = out + bias[:, None, None]
     return out
@@ -154,10 +184,12 @@ def project_attended(attn: torch.Tensor, v: torch.Tensor,
     return apply_mix(projection_mix(attn, proj), v, proj.bias)
 
 
-# Fewest rows per band: each band costs a fixed overhead (two halo rows and
-# a few dozen operator calls), so a tiny ``band_pixels`` must not make
-# inference thousands of times slower (one-row bands: 547 s at 480x640).
-MIN_BAND_ROWS = 16
+# Fewest rows per band. Each band recomputes two halo rows, so thin bands
+# cost time: at 1024x1280, bands of 25 rows (32768 pixels) took 1.16x the
+# whole image's time and bands of 128 rows 1.00x (one run, alternated).
+# The floor also keeps a tiny ``band_pixels`` from making inference
+# thousands of times slower (one-row bands: 547 s at 480x640).
+MIN_BAND_ROWS = 64
 
 
 def row_bands(module: nn.Module, x: torch.Tensor) -> list:
@@ -167,7 +199,10 @@ def row_bands(module: nn.Module, x: torch.Tensor) -> list:
     more than ``module.band_pixels`` pixels per image. Otherwise the result
     is empty and the caller takes its whole-image path (in training, banding
     measured a few percent slower and memory is set by the graph anyway).
-    A band has at least :data:`MIN_BAND_ROWS` rows.
+    Bands have equal heights (within a row) of at least
+    :data:`MIN_BAND_ROWS` rows, and their number is a multiple of
+    ``torch.get_num_threads()`` when there are more bands than threads, so
+    that the threads of :func:`_map_bands` finish together.
     """
     h, w = x.shape[-2:]
     band_pixels = module.band_pixels
@@ -175,9 +210,14 @@ def row_bands(module: nn.Module, x: torch.Tensor) -> list:
             or h * w <= band_pixels):
         return []
     rows = max(MIN_BAND_ROWS, band_pixels // w)
-    if rows >= h:
+    count = min(-(-h // rows), h // MIN_BAND_ROWS)
+    threads = torch.get_num_threads()
+    if count > threads:  # a multiple of the threads: none waits at the end
+        count -= count % threads
+    if count <= 1:
         return []
-    return [(r, min(r + rows, h)) for r in range(0, h, rows)]
+    bounds = [h * i // count for i in range(count + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 _POOL: Optional[ThreadPoolExecutor] = None
@@ -197,26 +237,31 @@ def _map_bands(fn: Callable, bands: list) -> list:
     run without a graph (grad modes are per thread: set again in each).
     """
     global _POOL
-    threads = min(torch.get_num_threads(), len(bands))
-    if threads <= 1:
-        return [fn(band) for band in bands]
+    caller_threads = torch.get_num_threads()
+    threads = min(caller_threads, len(bands))
     no_graph = torch.inference_mode if torch.is_inference_mode_enabled() \
         else torch.no_grad
 
     def single_threaded(band):
         torch.set_num_threads(1)
-        with no_graph():
-            return fn(band)
+        _BAND_WORK.active = True
+        try:
+            with no_graph():
+                return fn(band)
+        finally:
+            _BAND_WORK.active = False
 
-    with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < threads:
-            _POOL = ThreadPoolExecutor(threads,
-                                       thread_name_prefix='row-bands')
-        pool = _POOL
     try:
+        if threads <= 1:
+            return [single_threaded(band) for band in bands]
+        with _POOL_LOCK:
+            if _POOL is None or _POOL._max_workers < threads:
+                _POOL = ThreadPoolExecutor(threads,
+                                           thread_name_prefix='row-bands')
+            pool = _POOL
         return list(pool.map(single_threaded, bands))
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(caller_threads)
 
 
 def _sum_terms(terms: List[list]) -> list:
@@ -240,6 +285,24 @@ def _with_halo(x: torch.Tensor, r0: int, r1: int):
     return band, slice(r0 - top, r0 - top + r1 - r0)
 
 
+def _image_by_image(fn: Callable, *batches: torch.Tensor) -> torch.Tensor:
+    """``fn`` applied to each image of the batches, stacked again.
+
+    A single image is returned as it is: concatenating one tensor would
+    copy a full-resolution result.
+    """
+    results = [
+        fn(*(x[i:i + 1] for x in batches)) for i in range(len(batches[0]))
+    ]
+    return results[0] if len(results) == 1 else torch.cat(results)
+
+
+def _store_rows(buffer: torch.Tensor, r0: int, r1: int,
+                y: torch.Tensor) -> None:
+    """Copy ``y`` into rows ``r0:r1`` of ``buffer``."""
+    buffer[:, :, r0:r1].copy_(y)
+
+
 def _add_into(out: torch.Tensor, r0: int, r1: int, a: torch.Tensor,
               b: torch.Tensor) -> None:
     """Write ``a + b`` into rows ``r0:r1`` of ``out``."""
@@ -250,71 +313,103 @@ def transformer_block_banded(block: nn.Module, x: torch.Tensor,
                              bands: list) -> torch.Tensor:
     """``TransformerBlock.forward`` over row ``bands``, image by image.
 
-    Only the block's input, its attention output and its result are
-    full-resolution tensors.
+    Two passes over the bands: the first makes q, k and v, sums the Gram
+    terms and keeps v; the second applies the attention (on the band and
+    its halo rows, from the kept v) and the feed-forward. Only the input,
+    v and the result are full-resolution tensors.
     """
-    return torch.cat([
-        _transformer_block_image(block, x[i:i + 1], bands)
-        for i in range(x.shape[0])
-    ])
+    return _image_by_image(
+        lambda image: _transformer_block_image(block, image, bands), x)
+
+
+def _feed_forward_rows(ffn: nn.Module, x: torch.Tensor,
+                       rows: slice) -> torch.Tensor:
+    """``GDFN.forward(x)`` on ``rows`` only: the gate and the projection
+    skip the halo rows."""
+    h = ffn.hidden
+    a, b = (pointwise_depthwise(x, ffn.project_in, ffn.dwconv, start,
+                                start + h)[:, :, rows] for start in (0, h))
+    return pointwise(gelu_gate(a, b), ffn.project_out)
 
 
 def _transformer_block_image(block: nn.Module, x: torch.Tensor,
                              bands: list) -> torch.Tensor:
     """:func:`transformer_block_banded` for one image (1, C, H, W)."""
     attn = block.attn
+    v = torch.empty_like(x)
 
-    def gram(band):
+    def qkv(band):
         z, rows = _with_halo(x, *band)
         z = block.norm1(z)
+        _store_rows(v, *band, attn.qkv_part(z, 2)[:, :, rows])
         return gram_terms(attn.qkv_part(z, 0)[:, :, rows],
                           attn.qkv_part(z, 1)[:, :, rows])
 
-    weights = attention_from_terms(_sum_terms(_map_bands(gram, bands)),
+    weights = attention_from_terms(_sum_terms(_map_bands(qkv, bands)),
                                    attn.temperature, attn.num_heads)
     mix = projection_mix(weights, attn.project_out)
-    x1 = torch.empty_like(x)
-
-    def attend(band):
-        z, rows = _with_halo(x, *band)
-        v = attn.qkv_part(block.norm1(z), 2)[:, :, rows]
-        _add_into(x1, *band, x[:, :, band[0]:band[1]],
-                  apply_mix(mix, v, attn.project_out.bias))
-
-    _map_bands(attend, bands)
     out = torch.empty_like(x)
 
-    def feed_forward(band):
-        z, rows = _with_halo(x1, *band)
-        _add_into(out, *band, x1[:, :, band[0]:band[1]],
-                  block.ffn(block.norm2(z))[:, :, rows])
+    def attend_feed_forward(band):
+        z, rows = _with_halo(x, *band)
+        z = add_residual(
+            z, apply_mix(mix,
+                         _with_halo(v, *band)[0], attn.project_out.bias))
+        _add_into(out, *band, z[:, :, rows],
+                  _feed_forward_rows(block.ffn, block.norm2(z), rows))
 
-    _map_bands(feed_forward, bands)
+    _map_bands(attend_feed_forward, bands)
     return out
 
 
 def cross_modal_fusion_banded(fusion: nn.Module, x1: torch.Tensor,
                               x2: torch.Tensor, bands: list) -> torch.Tensor:
-    """``CrossModalFusion.forward`` over row ``bands``, image by image."""
-    return torch.cat([
-        _cross_modal_fusion_image(fusion, x1[i:i + 1], x2[i:i + 1], bands)
-        for i in range(x1.shape[0])
-    ])
+    """``CrossModalFusion.forward`` over row ``bands``, image by image.
+
+    Two passes, as in :func:`transformer_block_banded`: q, k, v of both
+    branches and the Gram sums, then the cross attention and the gated
+    expansions on each band with its halo rows.
+    """
+    return _image_by_image(
+        lambda a, b: _cross_modal_fusion_image(fusion, a, b, bands), x1, x2)
+
+
+def _expansions_rows(fusion: nn.Module, out: torch.Tensor, y1: torch.Tensor,
+                     y2: torch.Tensor, rows: slice) -> torch.Tensor:
+    """``CrossModalFusion.expansions`` on ``rows`` only."""
+    e = fusion.project_E.weight.shape[0] // 2
+    expanded = 4 * fusion.dim
+
+    def gated(y, start, expand, expand_d, project):
+        gate = pointwise_depthwise(out, fusion.project_E, fusion.project_E_d,
+                                   start, start + e)[:, :, rows]
+        value = pointwise_depthwise(y, expand, expand_d, 0,
+                                    expanded)[:, :, rows]
+        return pointwise(gelu_gate(gate, value), project)
+
+    return add_residual(
+        gated(y1, 0, fusion.project_E1, fusion.project_E1_d,
+              fusion.project_out1),
+        gated(y2, e, fusion.project_E2, fusion.project_E2_d,
+              fusion.project_out2))
 
 
 def _cross_modal_fusion_image(fusion: nn.Module, x1: torch.Tensor,
                               x2: torch.Tensor,
                               bands: list) -> torch.Tensor:
     """:func:`cross_modal_fusion_banded` for one image."""
+    v1, v2 = torch.empty_like(x1), torch.empty_like(x2)
 
-    def grams(band):
+    def qkv(band):
         z1, rows = _with_halo(x1, *band)
         z2, _ = _with_halo(x2, *band)
+        _store_rows(v1, *band, fusion.qkv_part(z1, 1, 2)[:, :, rows])
+        _store_rows(v2, *band, fusion.qkv_part(z2, 2, 2)[:, :, rows])
         q1, k1 = (fusion.qkv_part(z1, 1, p)[:, :, rows] for p in (0, 1))
         q2, k2 = (fusion.qkv_part(z2, 2, p)[:, :, rows] for p in (0, 1))
         return gram_terms(q2, k1) + gram_terms(q1, k2)
 
-    terms = _sum_terms(_map_bands(grams, bands))
+    terms = _sum_terms(_map_bands(qkv, bands))
     heads = fusion.num_heads
     projections = fusion.project_mid1, fusion.project_mid2
     mixes = (
@@ -324,25 +419,22 @@ def _cross_modal_fusion_image(fusion: nn.Module, x1: torch.Tensor,
         projection_mix(
             attention_from_terms(terms[3:], fusion.temperature2, heads),
             projections[1]))
-    attended = torch.empty_like(x1), torch.empty_like(x2)
+    layout = (torch.channels_last if x1.is_contiguous(
+        memory_format=torch.channels_last) else torch.contiguous_format)
+    result = torch.empty((1, x1.shape[1] + x2.shape[1], *x1.shape[2:]),
+                         dtype=x1.dtype, device=x1.device,
+                         memory_format=layout)
 
-    def attend(band):
-        for branch, x in enumerate((x1, x2)):
-            z, rows = _with_halo(x, *band)
-            v = fusion.qkv_part(z, branch + 1, 2)[:, :, rows]
-            _add_into(attended[branch], *band, x[:, :, band[0]:band[1]],
-                      apply_mix(mixes[branch], v, projections[branch].bias))
+    def attend_expand(band):
+        y1, y2 = (add_residual(
+            _with_halo(x, *band)[0],
+            apply_mix(mix, _with_halo(v, *band)[0], proj.bias))
+                  for x, v, mix, proj in zip((x1, x2), (v1, v2), mixes,
+                                             projections))
+        out = torch.cat([y1, y2], dim=1)
+        rows = _with_halo(x1, *band)[1]
+        _add_into(result, *band, out[:, :, rows],
+                  _expansions_rows(fusion, out, y1, y2, rows))
 
-    _map_bands(attend, bands)
-    y1, y2 = attended
-    out = torch.cat([y1, y2], dim=1)
-    result = torch.empty_like(out)
-
-    def expand(band):
-        zo, rows = _with_halo(out, *band)
-        y = fusion.expansions(zo, _with_halo(y1, *band)[0],
-                              _with_halo(y2, *band)[0])
-        _add_into(result, *band, out[:, :, band[0]:band[1]], y[:, :, rows])
-
-    _map_bands(expand, bands)
+    _map_bands(attend_expand, bands)
     return result
