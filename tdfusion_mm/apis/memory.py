@@ -3,10 +3,12 @@
 The peak of ReFusion's inference grows about linearly with the number of
 pixels (its full-resolution feature maps of 16-64 channels). The
 coefficients round up peaks measured on the CPU (float32, batch 1, no
-graph, malloc tuning on; ``docs/benchmark.md``): with row bands 336 MB at
-0.31 megapixels, 905 MB at 1, 1604 MB at 2 and 2866 MB at 4 (about 650 MB
-per megapixel); on the whole image 824 MB at 0.31 and 2459 MB at 1 (about
-2.4 GB per megapixel).
+graph, malloc tuning on, 2 threads, a warm-up and three fusions in one
+process; ``docs/benchmark.md``). With row bands: 382 MB at 480x640, 1168 MB
+at 1024x1280, 3751 MB at 2048x2048 and 4038 MB at 1024x4096 (bands have at
+least 64 rows, so wide images have larger bands): at most 902 bytes per
+pixel above the fixed part. On the whole image: 841 MB at 480x640 and
+3296 MB at 1024x1280 (2318 bytes per pixel).
 """
 import math
 import os
@@ -15,7 +17,7 @@ from typing import Optional, Tuple
 from tdfusion_mm.utils.user_errors import UserError
 
 # Bytes of peak memory per pixel, and a fixed part (measured, see above).
-BYTES_PER_PIXEL_BANDED = 700
+BYTES_PER_PIXEL_BANDED = 950
 BYTES_PER_PIXEL_WHOLE = 2500
 FIXED_BYTES = 256 << 20
 

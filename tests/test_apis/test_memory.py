@@ -15,7 +15,7 @@ def test_estimate_grows_with_pixels_and_bands_save():
 
 def test_check_refuses_with_estimate_and_a_size_that_fits(monkeypatch):
     monkeypatch.setattr(memory, 'available_memory', lambda: 4 << 30)
-    memory.check_fusion_memory((2000, 2000), 32768, 'a.png')  # fits
+    memory.check_fusion_memory((1800, 1800), 32768, 'a.png')  # fits
     with pytest.raises(UserError) as info:
         memory.check_fusion_memory((4000, 6000), 32768, 'big.png')
     message = str(info.value)

@@ -42,7 +42,7 @@ class ReFusion(BaseModule):
         norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         band_pixels (int): In inference (eval mode, no graph), the blocks
-            run over row bands of about this many pixels (at least 16 rows),
+            run over row bands of about this many pixels (at least 64 rows),
             spread over ``torch.get_num_threads()`` threads, so their wide
             intermediate tensors never exist at full resolution; the output
             is the same. 0 turns this off. Defaults to 32768.
