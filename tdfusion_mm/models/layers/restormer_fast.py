@@ -8,13 +8,13 @@ computed fast on CPU; what they compute is said there.
   (C x C) channel mix of v, the attended values are never materialised.
 * q, k, v (and the two GDFN halves) come from slices of the convolution
   weights: contiguous outputs instead of strided chunks of one wide tensor.
-* Fresh temporaries are updated in place when no graph is recorded, and
-  convolutions then call oneDNN directly (:func:`conv2d`).
+* Fresh temporaries are updated in place when no graph is recorded.
 * Row bands (inference only): a block runs image by image over bands of
   rows, with a one-row halo for the 3x3 convolutions; the attention's Gram
   sums are accumulated band by band. The wide tensors (q, k, hidden
   channels) then exist one band at a time, and the bands are spread over
-  threads.
+  threads, single-threaded each, where convolutions call oneDNN directly
+  (:func:`conv2d`).
 
 The results equal the plain formulas (``tdfusion_mm.testing.eager_reference``)
 to float rounding, with gradients of any order in training.
@@ -234,7 +234,8 @@ def _map_bands(fn: Callable, bands: list) -> list:
     of ``torch.get_num_threads()`` Python threads (PyTorch releases the GIL)
     runs whole bands single-threaded, and the caller's thread count is
     restored afterwards. The results keep the order of ``bands``. Bands
-    run without a graph (grad modes are per thread: set again in each).
+    run without a graph (grad modes are per thread: set again in each) and
+    mark their thread as band work for :func:`conv2d`.
     """
     global _POOL
     caller_threads = torch.get_num_threads()
