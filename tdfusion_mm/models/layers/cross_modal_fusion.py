@@ -77,21 +77,28 @@ class CrossModalFusion(nn.Module):
                                    (part + 1) * self.dim)
 
     def expansions(self, out: torch.Tensor, x1: torch.Tensor,
-                   x2: torch.Tensor) -> torch.Tensor:
-        """Both gated, expanded and projected branches, summed (step 3)."""
+                   x2: torch.Tensor,
+                   rows: slice = slice(None)) -> torch.Tensor:
+        """Both gated, expanded and projected branches, summed (step 3).
+
+        With ``rows``, only those rows of the result: the gates and the
+        projections skip the others (row bands' halo rows).
+        """
         e = self.project_E.weight.shape[0] // 2
         expanded = 4 * self.dim
-        y1 = gelu_gate(
-            pointwise_depthwise(out, self.project_E, self.project_E_d, 0, e),
-            pointwise_depthwise(x1, self.project_E1, self.project_E1_d, 0,
-                                expanded))
-        y1 = pointwise(y1, self.project_out1)
-        y2 = gelu_gate(
-            pointwise_depthwise(out, self.project_E, self.project_E_d, e,
-                                2 * e),
-            pointwise_depthwise(x2, self.project_E2, self.project_E2_d, 0,
-                                expanded))
-        return add_residual(y1, pointwise(y2, self.project_out2))
+
+        def branch(x, start, expand, expand_d, project):
+            gate = pointwise_depthwise(out, self.project_E, self.project_E_d,
+                                       start, start + e)[:, :, rows]
+            value = pointwise_depthwise(x, expand, expand_d, 0,
+                                        expanded)[:, :, rows]
+            return pointwise(gelu_gate(gate, value), project)
+
+        return add_residual(
+            branch(x1, 0, self.project_E1, self.project_E1_d,
+                   self.project_out1),
+            branch(x2, e, self.project_E2, self.project_E2_d,
+                   self.project_out2))
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """Fuse branch features ``x1``, ``x2`` into (B, 2 * dim, H, W)."""

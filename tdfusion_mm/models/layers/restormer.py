@@ -176,11 +176,17 @@ class GDFN(nn.Module):
             bias=bias)
         self.project_out = nn.Conv2d(hidden, dim, 1, bias=bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Gated feed-forward of ``x`` (B, C, H, W)."""
+    def forward(self, x: torch.Tensor,
+                rows: slice = slice(None)) -> torch.Tensor:
+        """Gated feed-forward of ``x`` (B, C, H, W).
+
+        With ``rows``, only those rows of the result: the gate and the
+        projection skip the others (row bands' halo rows).
+        """
         h = self.hidden
-        a = pointwise_depthwise(x, self.project_in, self.dwconv, 0, h)
-        b = pointwise_depthwise(x, self.project_in, self.dwconv, h, 2 * h)
+        a, b = (pointwise_depthwise(x, self.project_in, self.dwconv, start,
+                                    start + h)[:, :, rows]
+                for start in (0, h))
         return pointwise(gelu_gate(a, b), self.project_out)
 
 

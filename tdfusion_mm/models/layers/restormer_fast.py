@@ -28,7 +28,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 __all__ = [
-    'inplace_ok', 'add_residual', 'conv2d', 'pointwise', 'pointwise_depthwise', 'gelu_gate',
+    'inplace_ok', 'add_residual', 'conv2d', 'pointwise', 'pointwise_depthwise',
+    'gelu_gate',
     'gram_terms', 'attention_from_terms', 'channel_attention',
     'projection_mix', 'apply_mix', 'project_attended', 'MIN_BAND_ROWS',
     'row_bands', 'transformer_block_banded', 'cross_modal_fusion_banded'
@@ -323,16 +324,6 @@ def transformer_block_banded(block: nn.Module, x: torch.Tensor,
         lambda image: _transformer_block_image(block, image, bands), x)
 
 
-def _feed_forward_rows(ffn: nn.Module, x: torch.Tensor,
-                       rows: slice) -> torch.Tensor:
-    """``GDFN.forward(x)`` on ``rows`` only: the gate and the projection
-    skip the halo rows."""
-    h = ffn.hidden
-    a, b = (pointwise_depthwise(x, ffn.project_in, ffn.dwconv, start,
-                                start + h)[:, :, rows] for start in (0, h))
-    return pointwise(gelu_gate(a, b), ffn.project_out)
-
-
 def _transformer_block_image(block: nn.Module, x: torch.Tensor,
                              bands: list) -> torch.Tensor:
     """:func:`transformer_block_banded` for one image (1, C, H, W)."""
@@ -357,7 +348,7 @@ def _transformer_block_image(block: nn.Module, x: torch.Tensor,
             z, apply_mix(mix,
                          _with_halo(v, *band)[0], attn.project_out.bias))
         _add_into(out, *band, z[:, :, rows],
-                  _feed_forward_rows(block.ffn, block.norm2(z), rows))
+                  block.ffn(block.norm2(z), rows))
 
     _map_bands(attend_feed_forward, bands)
     return out
@@ -373,26 +364,6 @@ def cross_modal_fusion_banded(fusion: nn.Module, x1: torch.Tensor,
     """
     return _image_by_image(
         lambda a, b: _cross_modal_fusion_image(fusion, a, b, bands), x1, x2)
-
-
-def _expansions_rows(fusion: nn.Module, out: torch.Tensor, y1: torch.Tensor,
-                     y2: torch.Tensor, rows: slice) -> torch.Tensor:
-    """``CrossModalFusion.expansions`` on ``rows`` only."""
-    e = fusion.project_E.weight.shape[0] // 2
-    expanded = 4 * fusion.dim
-
-    def gated(y, start, expand, expand_d, project):
-        gate = pointwise_depthwise(out, fusion.project_E, fusion.project_E_d,
-                                   start, start + e)[:, :, rows]
-        value = pointwise_depthwise(y, expand, expand_d, 0,
-                                    expanded)[:, :, rows]
-        return pointwise(gelu_gate(gate, value), project)
-
-    return add_residual(
-        gated(y1, 0, fusion.project_E1, fusion.project_E1_d,
-              fusion.project_out1),
-        gated(y2, e, fusion.project_E2, fusion.project_E2_d,
-              fusion.project_out2))
 
 
 def _cross_modal_fusion_image(fusion: nn.Module, x1: torch.Tensor,
@@ -435,7 +406,7 @@ def _cross_modal_fusion_image(fusion: nn.Module, x1: torch.Tensor,
         out = torch.cat([y1, y2], dim=1)
         rows = _with_halo(x1, *band)[1]
         _add_into(result, *band, out[:, :, rows],
-                  _expansions_rows(fusion, out, y1, y2, rows))
+                  fusion.expansions(out, y1, y2, rows))
 
     _map_bands(attend_expand, bands)
     return result
