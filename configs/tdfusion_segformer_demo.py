@@ -3,30 +3,17 @@
 # layout and a short schedule, so that the whole method (learning G on meta
 # pairs, then F and T) runs on a CPU in minutes.
 _base_ = './tdfusion_segformer_msrs.py'
+from tdfusion_mm.datasets.task_size import at_task_size  # noqa: E402
 
 data_root = 'data/demo/msrs/'
 task_hw = (96, 128)  # (h, w): the demo images' own size
 task_size = task_hw[::-1]  # (w, h), as mmseg.Resize takes it
 fusion_crop = (64, 64)
 
-train_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='LoadSegAnnotations'),
-    dict(type='RandomFusionCrop', crop_size=fusion_crop),
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
-        dict(type='mmseg.RandomFlip', prob=0.5),
-    ]),
-    dict(type='PackFusionSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
-    ]),
-    dict(type='LoadSegAnnotations'),
-    dict(type='PackFusionSegInputs'),
-]
+# The dataset's pipelines at the demo's sizes.
+train_pipeline = at_task_size(_base_.train_pipeline, task_size)
+train_pipeline[2].crop_size = fusion_crop  # RandomFusionCrop
+test_pipeline = at_task_size(_base_.test_pipeline, task_size)
 
 # Four pairs a batch, loaded in the main process.
 demo_loader = dict(batch_size=4, num_workers=0, persistent_workers=False)

@@ -4,34 +4,17 @@
 # method (learning G on meta pairs, then F and T) runs on a CPU in minutes
 # and ends with a detector that detects (bash tools/run_demo.sh).
 _base_ = './tdfusion_yolo_m3fd.py'
+from tdfusion_mm.datasets.task_size import at_task_size  # noqa: E402
 
 data_root = 'data/demo/m3fd/'
 classes = ('People', 'Car')
 task_size = (128, 96)  # (w, h): the demo images' own size
 fusion_crop = (64, 64)
 
-train_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='RandomFusionCrop', crop_size=fusion_crop),
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
-        dict(type='mmdet.RandomFlip', prob=0.5),
-        dict(type='mmdet.Pad', size=task_size, pad_val=dict(img=0)),
-    ]),
-    dict(type='PackFusionDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmdet.Resize', scale=task_size, keep_ratio=True),
-        dict(type='mmdet.Pad', size=task_size, pad_val=dict(img=0)),
-    ]),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='PackFusionDetInputs',
-         meta_keys=('img_id', 'img_path', 'ir_path', 'ori_shape', 'img_shape',
-                    'scale_factor', 'instances')),
-]
+# The dataset's pipelines at the demo's sizes.
+train_pipeline = at_task_size(_base_.train_pipeline, task_size)
+train_pipeline[2].crop_size = fusion_crop  # RandomFusionCrop
+test_pipeline = at_task_size(_base_.test_pipeline, task_size)
 
 # Eight pairs a batch, loaded in the main process.
 demo_loader = dict(batch_size=8, num_workers=0, persistent_workers=False)

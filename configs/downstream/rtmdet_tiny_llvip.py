@@ -1,34 +1,18 @@
 # The downstream protocol on LLVIP with mmdet's stock RTMDet-tiny (see
-# yolox_tiny_llvip.py for TASK_DATA_ROOT).
+# _base_/llvip_splits.py for TASK_DATA_ROOT).
 _base_ = [
     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
     './_base_/tdfusion_imports.py',
+    './_base_/llvip_splits.py',
 ]
 # Checkpoints that torch >= 2.6 loads weights-only (mmdet's and mmseg's
 # tools/test.py, resume, and TDFusion's model.task_checkpoint).
 default_hooks = dict(
     safe_checkpoint=dict(type='tdfusion_mm.SafeCheckpointHook'))
 
-data_root = '{{$TASK_DATA_ROOT:data/LLVIP/}}'
-dataset_type = 'tdfusion_mm.LLVIPDataset'
-
-# The fields of both splits: the image folders differ (the annotations of
-# both share one folder).
-both_splits = dict(type=dataset_type, data_root=data_root, ann_file='')
-
 model = dict(bbox_head=dict(num_classes=1))
-train_dataloader = dict(
-    dataset=dict(
-        both_splits,
-        data_prefix=dict(_delete_=True, img_path='visible/train',
-                         ir_path='infrared/train', xml_path='Annotations')))
-val_dataloader = dict(
-    dataset=dict(
-        both_splits,
-        data_prefix=dict(_delete_=True, img_path='visible/test',
-                         ir_path='infrared/test', xml_path='Annotations')))
+train_dataloader = dict(dataset=_base_.llvip_train)
+val_dataloader = dict(dataset=_base_.llvip_test)
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True, type='VOCMetric', metric='mAP', iou_thrs=[0.5],
-    eval_mode='area')
+val_evaluator = _base_.voc_ap50_metric
 test_evaluator = val_evaluator

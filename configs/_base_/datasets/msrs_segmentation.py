@@ -4,36 +4,15 @@
 # All 9 labels count in the mIoU, `unlabelled` (0) included (see
 # MSRSDataset).
 _base_ = './paired_segmentation.py'
+from tdfusion_mm.datasets.task_size import at_task_size  # noqa: E402
 
 dataset_type = 'MSRSDataset'
 data_root = 'data/MSRS/'
 task_hw = (240, 320)  # (h, w): the paper's MSRS task resolution
 task_size = task_hw[::-1]  # (w, h), as mmseg.Resize takes it
-fusion_crop = (256, 256)  # the fusion loss's crops, at native resolution
 
-train_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='LoadSegAnnotations'),
-    dict(type='RandomFusionCrop', crop_size=fusion_crop),
-    # Geometric transforms: the same on the infrared image, the visible image
-    # and the label map. The paper resizes the whole pair to the task size.
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
-        dict(type='mmseg.RandomFlip', prob=0.5),
-    ]),
-    # Photometric transforms (e.g. mmseg.PhotoMetricDistortion) go here,
-    # outside PairedTransform: they change the visible image only.
-    dict(type='PackFusionSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadIrVisFromFile'),
-    dict(type='PairedTransform', transforms=[
-        dict(type='mmseg.Resize', scale=task_size, keep_ratio=False),
-    ]),
-    # Loaded after the resize: the mIoU is computed at the original size.
-    dict(type='LoadSegAnnotations'),
-    dict(type='PackFusionSegInputs'),
-]
+train_pipeline = at_task_size(_base_.train_pipeline, task_size)
+test_pipeline = at_task_size(_base_.test_pipeline, task_size)
 
 train_dataloader = dict(
     dataset=dict(
