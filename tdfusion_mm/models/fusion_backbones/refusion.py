@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from tdfusion_mm.registry import MODELS
-from ..layers import CrossModalFusion, transformer_blocks
+from ..layers import CrossModalFusion, check_luma_pair, transformer_blocks
 
 
 @MODELS.register_module()
@@ -84,9 +84,7 @@ class ReFusion(BaseModule):
         Returns:
             Tensor: Fused image, (B, 1, H, W), values in (0, 1).
         """
-        if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
-            raise ValueError('ir and vis must both be (B, 1, H, W), got '
-                             f'{tuple(ir.shape)} and {tuple(vis.shape)}')
+        check_luma_pair(ir, vis)
         # Channels-last memory: 2-3x faster convolutions on CPU (oneDNN), and
         # the channel layer norm becomes one contiguous reduction.
         cl = torch.channels_last

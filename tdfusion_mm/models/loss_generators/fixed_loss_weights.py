@@ -3,6 +3,7 @@ import torch
 import torch.nn as nn
 
 from tdfusion_mm.registry import MODELS
+from ..layers import check_luma_pair
 
 
 @MODELS.register_module()
@@ -27,8 +28,6 @@ class FixedLossWeights(nn.Module):
 
     def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
         """(B, 2, H, W): channel 0 is w_ir, channel 1 is w_vis."""
-        if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
-            raise ValueError('ir and vis must both be (B, 1, H, W), got '
-                             f'{tuple(ir.shape)} and {tuple(vis.shape)}')
+        check_luma_pair(ir, vis)
         w_ir = torch.full_like(ir, self.w_ir)
         return torch.cat([w_ir, 1 - w_ir], dim=1)

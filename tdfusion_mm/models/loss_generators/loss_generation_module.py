@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from tdfusion_mm.registry import MODELS
-from ..layers import transformer_blocks
+from ..layers import check_luma_pair, transformer_blocks
 
 
 @MODELS.register_module()
@@ -73,9 +73,7 @@ class LossGenerationModule(BaseModule):
             Tensor: (B, 2, H, W) weights summing to 1 over dim 1; channel 0
             is w_ir, channel 1 is w_vis.
         """
-        if ir.shape != vis.shape or ir.dim() != 4 or ir.shape[1] != 1:
-            raise ValueError('ir and vis must both be (B, 1, H, W), got '
-                             f'{tuple(ir.shape)} and {tuple(vis.shape)}')
+        check_luma_pair(ir, vis)
         x1 = self.encoder1(self.patch_embed1(ir))
         x2 = self.encoder2(self.patch_embed2(vis))
         out = self.encoder3(torch.cat([x1, x2], dim=1))
