@@ -253,12 +253,10 @@ def pipeline_steps(cfg):
 def set_task_size(cfg, size) -> None:
     """Resize (and pad) every pipeline to ``size`` = (w, h); the segmentor's
     data preprocessor pads to the same size."""
+    from tdfusion_mm.datasets.task_size import at_task_size
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.pipeline = at_task_size(loader.dataset.pipeline, size)
     width, height = size
-    for t in pipeline_steps(cfg):
-        if t['type'].endswith('Resize'):
-            t['scale'] = (width, height)
-        elif t['type'].endswith('.Pad') and 'size' in t:
-            t['size'] = (width, height)
     options = cfg.model.task_model.get('cfg_options', {})
     if 'size' in options.get('data_preprocessor', {}):
         options['data_preprocessor']['size'] = (height, width)
