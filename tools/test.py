@@ -17,11 +17,14 @@ from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
+from tdfusion_mm.apis.fusion_inferencer import load_fusion_state
 from tdfusion_mm.utils import tune_malloc
+from tdfusion_mm.utils.checkpoint import check_state_fits
 from tdfusion_mm.utils.dist import close_distributed
 from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
                                    parse_runner_args)
-from tdfusion_mm.utils.user_errors import run_tool
+from tdfusion_mm.utils.model_wrappers import unwrap
+from tdfusion_mm.utils.user_errors import UserError, run_tool
 
 
 def parse_args():
@@ -66,6 +69,26 @@ def enable_visualization(cfg: Config, args) -> None:
             hooks.visualization.test_out_dir = args.show_dir
 
 
+def check_checkpoint(runner: Runner, cfg: Config, args) -> None:
+    """Refuse a checkpoint that does not fit the model.
+
+    mmengine loads what fits and only warns about the rest, so a checkpoint
+    of another model would be tested with random weights. T's keys may be
+    missing when ``model.task_checkpoint`` gives T.
+    """
+    state = {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in load_fusion_state(args.checkpoint).items()
+    }
+    may_miss = 'task_model.' if cfg.model.get('task_checkpoint') else None
+    try:
+        check_state_fits(unwrap(runner.model).state_dict(), state,
+                         f'checkpoint {args.checkpoint}',
+                         f'the model of {args.config}', may_miss)
+    except (KeyError, RuntimeError) as err:
+        raise UserError(err.args[0]) from err
+
+
 def main():
     tune_malloc()
     args = parse_args()
@@ -74,6 +97,7 @@ def main():
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     runner = Runner.from_cfg(cfg)
+    check_checkpoint(runner, cfg, args)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {args.out}')

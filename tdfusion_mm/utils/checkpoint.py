@@ -189,8 +189,23 @@ def load_task_state_dict(module: torch.nn.Module, path: str) -> None:
     if any(k.startswith(prefix) for k in state):
         state = {k[len(prefix):]: v for k, v in state.items()
                  if k.startswith(prefix)}
-    own = module.state_dict()
-    missing = sorted(set(own) - set(state))
+    check_state_fits(module.state_dict(), state, f'task checkpoint {path}',
+                     f'the task model {type(module).__name__}')
+    module.load_state_dict(state, strict=True)
+
+
+def check_state_fits(own: dict, state: dict, source: str, target: str,
+                     may_miss: Optional[str] = None) -> None:
+    """Raise unless ``state`` loads strictly into a module whose state dict
+    is ``own``; keys starting with ``may_miss`` may be missing.
+
+    Raises:
+        KeyError: ``'<source> does not fit <target>'`` with the missing and
+            unexpected keys.
+        RuntimeError: ``'<source>: shapes differ from <target>'``.
+    """
+    missing = sorted(k for k in set(own) - set(state)
+                     if not (may_miss and k.startswith(may_miss)))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
 
@@ -198,12 +213,11 @@ def load_task_state_dict(module: torch.nn.Module, path: str) -> None:
             return f'{len(keys)} {keys[:8]}' + (' ...' if len(keys) > 8 else
                                                 '')
         raise KeyError(
-            f'task checkpoint {path} does not fit the task model '
-            f'{type(module).__name__}: missing keys {listing(missing)}; '
-            f'unexpected keys {listing(unexpected)}')
+            f'{source} does not fit {target}: missing keys '
+            f'{listing(missing)}; unexpected keys {listing(unexpected)}')
     shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
-              for k, v in own.items() if state[k].shape != v.shape]
+              for k, v in own.items()
+              if k in state and state[k].shape != v.shape]
     if shapes:
-        raise RuntimeError(f'task checkpoint {path}: shapes differ from the '
-                           f'task model: {shapes[:8]}')
-    module.load_state_dict(state, strict=True)
+        raise RuntimeError(f'{source}: shapes differ from {target}: '
+                           f'{shapes[:8]}')

@@ -13,7 +13,7 @@ import torch
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from tdfusion_mm.utils.checkpoint import (CheckpointError,
+from tdfusion_mm.utils.checkpoint import (CheckpointError, check_state_fits,
                                           find_resume_checkpoint,
                                           load_checkpoint_file)
 
@@ -133,3 +133,39 @@ def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
     if tool == 'test':
         debug = run(args + work + options, TDFUSION_DEBUG='1')
         assert debug.returncode != 0 and 'Traceback' in debug.stderr
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(demo_root,
+                                                         tmp_path):
+    """mmengine would load nothing, warn, and test random weights."""
+    ckpt = save(tmp_path / 'other.pth')  # a state dict of one key, 'w'
+    root = f'{demo_root}/m3fd/'
+    out = run([osp.join(REPO, 'tools', 'test.py'),
+               osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'), ckpt,
+               '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+               f'test_dataloader.dataset.data_root={root}'])
+    assert out.returncode == 1, out.stderr[-3000:]
+    errors = [line for line in out.stderr.splitlines()
+              if line.startswith('error:')]
+    assert len(errors) == 1, out.stderr[-2000:]
+    assert f'checkpoint {ckpt} does not fit the model of' in errors[0]
+    assert "unexpected keys 1 ['w']" in errors[0]
+    assert "'fusion_backbone." in errors[0]  # among the missing keys
+
+
+def test_check_state_fits_names_keys_and_shapes():
+    own = {'a.w': torch.zeros(2), 'task_model.w': torch.zeros(3)}
+    check_state_fits(own, dict(own), 'ckpt', 'the model')
+    # Keys under may_miss may be missing, no others.
+    check_state_fits(own, {'a.w': torch.zeros(2)}, 'ckpt', 'the model',
+                     may_miss='task_model.')
+    with pytest.raises(KeyError, match=r"missing keys 1 \['a.w'\]; "
+                       r"unexpected keys 1 \['b'\]"):
+        check_state_fits(own, {'task_model.w': torch.zeros(3),
+                               'b': torch.zeros(1)}, 'ckpt', 'the model',
+                         may_miss='task_model.')
+    with pytest.raises(RuntimeError, match=r"ckpt: shapes differ from the "
+                       r"model: \['a.w: \(5,\) vs \(2,\)'\]"):
+        check_state_fits(own, {'a.w': torch.zeros(5),
+                               'task_model.w': torch.zeros(3)}, 'ckpt',
+                         'the model')
