@@ -80,6 +80,20 @@ def test_check_dataset_passes_clean_data(data, capsys, monkeypatch):
     assert code == 0 and 'No problem found' in out, out
 
 
+@pytest.mark.parametrize('config, dataset', [
+    ('downstream/yolox_tiny_demo.py', 'm3fd'),  # a wrapped training set
+    ('downstream/segformer_mit-b0_msrs.py', 'msrs'),
+])
+def test_check_dataset_reads_stock_downstream_configs(config, dataset, data,
+                                                      capsys, monkeypatch):
+    """Their default scope is mmdet's or mmseg's, their pipelines stock."""
+    code, out = check(config, data[dataset]['root'], capsys, monkeypatch)
+    assert code == 0, out
+    assert re.search(r'\[train\] (M3FD|MSRS)Dataset .*: 3 pair\(s\) '
+                     r'checked, 0 problem', out), out
+    assert re.search(r'\[val\+test\] .*: 2 pair\(s\) checked', out), out
+
+
 def test_check_dataset_reports_every_problem_with_its_file(data, capsys,
                                                          monkeypatch):
     msrs = data['msrs']

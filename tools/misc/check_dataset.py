@@ -33,6 +33,10 @@ DATA_ERRORS = USER_ERRORS + (ValueError, KeyError)
 # How far (pixels) a box may reach past the border: VOC corners are 1-based
 # and some annotators write 0.
 BOX_TOLERANCE = 1.0
+# Our loaders by their scoped names: the config's default scope may be
+# mmdet's or mmseg's (the downstream configs).
+OUR_IMAGE_LOADER = 'tdfusion_mm.LoadIrVisFromFile'
+OUR_LABEL_LOADER = 'tdfusion_mm.LoadSegAnnotations'
 
 
 def parse_args():
@@ -58,6 +62,9 @@ def split_datasets(cfg: Config, splits: List[str]) -> List[Tuple[str, dict]]:
         if not loader:
             continue
         dataset = loader['dataset'].to_dict()
+        # Inside wrappers such as YOLOX's MultiImageMixDataset.
+        while isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']
         for i, (names, other) in enumerate(found):
             if other == dataset:
                 found[i] = (f'{names}+{split}', other)
@@ -69,11 +76,11 @@ def split_datasets(cfg: Config, splits: List[str]) -> List[Tuple[str, dict]]:
 
 def image_loader(dataset_cfg: dict):
     """The pipeline's ``LoadIrVisFromFile`` (its colour type, resize and
-    backend), or a default one."""
+    backend), or a default one (e.g. in a stock mmdet or mmseg pipeline)."""
     for step in dataset_cfg.get('pipeline', []):
         if step.get('type', '').split('.')[-1] == 'LoadIrVisFromFile':
-            return TRANSFORMS.build(step)
-    return TRANSFORMS.build(dict(type='LoadIrVisFromFile'))
+            return TRANSFORMS.build(dict(step, type=OUR_IMAGE_LOADER))
+    return TRANSFORMS.build(dict(type=OUR_IMAGE_LOADER))
 
 
 def data_infos(dataset) -> Iterator[Tuple[str, object]]:
@@ -160,7 +167,7 @@ def check_split(name: str, dataset_cfg: dict) -> int:
         print(f'[{name}] cannot list the dataset: {user_message(err)}')
         return 1
     label_loader = TRANSFORMS.build(dict(
-        type='LoadSegAnnotations',
+        type=OUR_LABEL_LOADER,
         num_classes=len(dataset.metainfo.get('classes', ())),
         ignore_index=getattr(dataset, 'ignore_index', 255)))
     problems = []
