@@ -161,9 +161,10 @@ class LoadSegAnnotations(MMSegLoadAnnotations):
         self.ignore_index = ignore_index
 
     def _load_seg_map(self, results: dict) -> None:
-        check_complete(
-            get(results['seg_map_path'], backend_args=self.backend_args),
-            results['seg_map_path'], 'label map')
+        path = results['seg_map_path']
+        content = get(path, backend_args=self.backend_args)
+        check_complete(content, path, 'label map')
+        check_label_depth(content, path, self.imdecode_backend)
         super()._load_seg_map(results)
         num_classes = self.num_classes if self.num_classes is not None \
             else results.get('num_classes')
@@ -176,6 +177,27 @@ class LoadSegAnnotations(MMSegLoadAnnotations):
                 'add them)')
         check_label_values(results['gt_seg_map'], num_classes, ignore_index,
                            results['seg_map_path'])
+
+
+def check_label_depth(content: bytes, path: str, backend: str) -> None:
+    """Raise an error naming ``path`` if the label file holds values above
+    255: mmseg casts label maps to ``uint8``, so 256 would become 0.
+
+    8-bit PNG and JPEG files are passed without decoding (the PNG bit depth
+    is byte 24 of the file).
+    """
+    if content.startswith(_JPEG_START) or (
+            content.startswith(_PNG_START) and len(content) > 24
+            and content[24] <= 8):
+        return
+    label = mmcv.imfrombytes(content, flag='unchanged', backend=backend)
+    if label is not None and label.dtype != np.uint8 and (
+            label.max() > 255 or label.min() < 0):
+        wide = np.unique(label[(label > 255) | (label < 0)])
+        raise InvalidInputFileError(
+            f'The label map {path} ({label.dtype}) holds value(s) '
+            f'{wide[:10].tolist()} outside 0-255: mmseg reads label maps '
+            'as 8-bit, where they would wrap around')
 
 
 def check_label_values(label: np.ndarray, num_classes: int,

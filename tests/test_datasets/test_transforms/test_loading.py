@@ -1,9 +1,13 @@
-"""LoadIrVisFromFile: both images of a pair, checked and named."""
+"""LoadIrVisFromFile: both images of a pair, checked and named;
+LoadSegAnnotations: label maps checked."""
+import cv2
 import numpy as np
 import pytest
 from transform_helpers import H, W, grey, smooth_vis, write
 
-from tdfusion_mm.datasets.transforms import LoadIrVisFromFile
+from tdfusion_mm.datasets.transforms import (LoadIrVisFromFile,
+                                             LoadSegAnnotations)
+from tdfusion_mm.utils.user_errors import InvalidInputFileError
 
 
 def load(tmp_path, vis, ir, **kwargs):
@@ -87,3 +91,27 @@ def test_load_garbage_and_missing_file_are_named(tmp_path):
     results['ir_path'] = str(tmp_path / 'nope.png')
     with pytest.raises(FileNotFoundError, match='nope.png'):
         LoadIrVisFromFile()(dict(results))
+
+
+# ------------------------------------------------------------- label maps
+def load_label(tmp_path, label):
+    path = str(tmp_path / 'label.png')
+    cv2.imwrite(path, label)
+    return path, LoadSegAnnotations(num_classes=9, ignore_index=255)(dict(
+        seg_map_path=path, seg_fields=[], reduce_zero_label=False))
+
+
+def test_16bit_label_map_within_8_bits_loads(tmp_path):
+    label = (np.arange(H * W).reshape(H, W) % 9).astype(np.uint16)
+    _, out = load_label(tmp_path, label)
+    assert out['gt_seg_map'].dtype == np.uint8
+    np.testing.assert_array_equal(out['gt_seg_map'], label)
+
+
+def test_16bit_label_value_that_would_wrap_names_the_file(tmp_path):
+    label = np.zeros((H, W), np.uint16)
+    label[1, 2] = 256 + 3  # as uint8: 3, a valid class
+    with pytest.raises(InvalidInputFileError) as info:
+        load_label(tmp_path, label)
+    path = str(tmp_path / 'label.png')
+    assert path in str(info.value) and '[259]' in str(info.value)
