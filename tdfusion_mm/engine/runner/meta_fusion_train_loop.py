@@ -170,17 +170,30 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                   'pairs)', logger='current')
 
     def run_epoch(self) -> None:
-        """Learn G on the meta pairs, then F and T on one pass."""
+        """Learn G on the meta pairs, then F and T on one pass.
+
+        Resumed from a checkpoint saved after the epoch's last iteration
+        (before the epoch ended), only the end of the epoch remains: its
+        ``after_train_epoch`` hooks.
+        """
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         done = self.position
-        if not 0 <= done < self.iters_per_epoch:
+        if not 0 <= done <= self.iters_per_epoch:
             raise RuntimeError(
                 f'Resumed at iteration {self._iter} of epoch {self._epoch}, '
                 f'which does not fall inside that epoch with '
                 f'{self.iters_per_epoch} iterations per epoch: did '
                 'train_cfg.meta_steps or the dataset change since the '
                 'checkpoint?')
+        if done < self.iters_per_epoch:
+            self._run_phases(done)
+        self.runner.call_hook('after_train_epoch')
+        self._epoch += 1
+
+    def _run_phases(self, done: int) -> None:
+        """The epoch's iterations, skipping the first ``done`` (their
+        batches are drawn and dropped, so the data order is kept)."""
         self.phase = PHASE_META
         batches = self._cycle()
         for idx in range(self.meta_steps):
@@ -196,8 +209,6 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             data_batch = next(batches)
             if self.meta_steps + idx >= done:
                 self.run_iter(self.meta_steps + idx, data_batch)
-        self.runner.call_hook('after_train_epoch')
-        self._epoch += 1
 
     def _reseed(self, idx: int) -> None:
         """Seed every generator from the seed and the iteration number."""

@@ -70,9 +70,19 @@ def test_resumed_epoch_skips_the_iterations_done():
     loop, _, iters = epoch_loop(meta_steps=2, batches=3, done=3)
     loop.run_epoch()
     assert iters == [(3, PHASE_FUSION_TASK, 1), (4, PHASE_FUSION_TASK, 2)]
-    loop, _, _ = epoch_loop(meta_steps=2, batches=3, done=5)
+    loop, _, _ = epoch_loop(meta_steps=2, batches=3, done=6)
     with pytest.raises(RuntimeError, match='does not fall inside'):
         loop.run_epoch()
+
+
+def test_resumed_after_the_last_iteration_only_ends_the_epoch():
+    """An iteration checkpoint saved after the epoch's last iteration
+    (epoch e, iteration (e + 1) x iterations per epoch)."""
+    loop, hooks, iters = epoch_loop(meta_steps=2, batches=3, done=5)
+    loop.run_epoch()
+    assert iters == []
+    assert hooks == ['before_train_epoch', 'model.train', 'after_train_epoch']
+    assert loop._epoch == 1
 
 
 def test_meta_phase_on_an_empty_dataloader_is_an_error():
