@@ -1,6 +1,7 @@
 """Distributed set-up that mmengine's launcher lacks on CPU-only machines."""
 import torch
 from mmengine.config import Config
+from mmengine.dist import all_reduce
 
 
 def init_cpu_distributed(cfg: Config) -> None:
@@ -29,3 +30,17 @@ def close_distributed() -> None:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
+
+
+def finite_on_every_rank(*tensors: torch.Tensor) -> bool:
+    """Whether all ``tensors`` are finite on every rank of the process group
+    (on this process alone without one).
+
+    One collective, so that every rank takes the same branch: a rank that
+    skipped a backward pass would leave the others waiting in DDP's
+    gradient all-reduce.
+    """
+    flag = torch.stack([torch.isfinite(t).all() for t in tensors]).all()
+    flag = flag.to(torch.float32)
+    all_reduce(flag, op='min')
+    return bool(flag)

@@ -1,14 +1,18 @@
-"""G's hypergradient under DDP: 2 ranks x batch b equals 1 rank x 2b."""
+"""Under DDP: G's hypergradient of 2 ranks x batch b equals 1 rank x 2b;
+an update that one rank must skip is skipped by all."""
 import os
 import socket
+from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from helpers import TinyFusion
+from mmengine.optim import OptimWrapper
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
-from tdfusion_mm.models.algorithms.tdfusion import TDFusion
+from tdfusion_mm.models.algorithms.tdfusion import OPTIM_KEYS, TDFusion
 from tdfusion_mm.models.losses import LearnableFusionLoss
 from tdfusion_mm.models.meta import meta_hypergradient
 
@@ -88,6 +92,58 @@ def test_two_ranks_equal_one_rank_with_the_whole_batch():
     halves = hypergrads(slice(0, 2)), hypergrads(slice(2, 4))
     assert any(not torch.allclose((halves[0][k] + halves[1][k]) / 2, v)
                for k, v in single.items())
+
+
+def guarded_worker(rank, port, queue):
+    """One guarded update of a DDP-wrapped layer whose loss is NaN on rank
+    0 only, then one with finite losses on both ranks."""
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                            rank=rank, world_size=2)
+    torch.manual_seed(0)
+    layer = DistributedDataParallel(nn.Linear(3, 1))
+    optim = OptimWrapper(torch.optim.SGD(layer.parameters(), lr=0.1))
+    model = SimpleNamespace(
+        nonfinite_skips=torch.zeros(len(OPTIM_KEYS), dtype=torch.long))
+    model.skip_update = lambda name, what: TDFusion.skip_update(
+        model, name, what)
+    before = layer.module.weight.detach().clone()
+    loss = layer(torch.ones(2, 3)).sum()
+    made = [TDFusion.guarded_update(
+        model, 'task_model', optim, loss * (float('nan') if rank == 0
+                                            else 1.0))]
+    unchanged = torch.equal(layer.module.weight, before)
+    made.append(TDFusion.guarded_update(model, 'task_model', optim,
+                                        layer(torch.ones(2, 3)).sum()))
+    queue.put((rank, made, unchanged, model.nonfinite_skips.tolist(),
+               layer.module.weight.detach().numpy().copy()))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def test_an_update_skipped_on_one_rank_is_skipped_on_all():
+    """Else the other rank's backward waits for a gradient all-reduce that
+    never comes (the test would time out)."""
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    port = free_port()
+    procs = [ctx.Process(target=guarded_worker, args=(r, port, queue))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        results = {r: rest for r, *rest in (queue.get(timeout=120)
+                                            for _ in procs)}
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    for rank in (0, 1):
+        made, unchanged, skips, _ = results[rank]
+        assert made == [False, True] and unchanged, results[rank]
+        assert skips == [0, 0, 1]
+    # The update both made kept the replicas equal.
+    assert (results[0][3] == results[1][3]).all()
 
 
 def test_dist_train_script_two_cpu_processes(demo_root, tmp_path):

@@ -16,6 +16,7 @@ from tdfusion_mm.models.meta import (HESSIAN_VECTOR_MODES, meta_hypergradient,
 from tdfusion_mm.registry import MODELS
 from tdfusion_mm.utils.checkpoint import load_task_state_dict
 from tdfusion_mm.utils.colour import luma, restore_colour
+from tdfusion_mm.utils.dist import finite_on_every_rank
 from tdfusion_mm.utils.model_wrappers import unwrap
 
 OPTIM_KEYS = ('fusion_backbone', 'loss_generator', 'task_model')
@@ -443,7 +444,7 @@ class TDFusion(BaseModel):
             hessian_vector=self.hessian_vector)
         grad_scale = self.average_hypergrads(result.hypergrads)
         g_optim = optim_wrapper['loss_generator']
-        if torch.isfinite(grad_scale) and torch.isfinite(result.task_loss):
+        if finite_on_every_rank(grad_scale, result.task_loss):
             divisor = grad_scale.clamp_min(1e-30) \
                 if self.normalize_hypergrad else 1
             for name, param in generator.named_parameters():
@@ -494,7 +495,8 @@ class TDFusion(BaseModel):
                        loss: Tensor,
                        module: Optional[nn.Module] = None,
                        buffers: Optional[Dict[str, Tensor]] = None) -> bool:
-        """Backward and step, unless the loss or a gradient is not finite.
+        """Backward and step, unless the loss (on any rank) or a gradient
+        (averaged over the ranks by DDP) is not finite.
 
         A skipped update leaves the weights and the optimizer state as they
         were, and puts back ``buffers`` of ``module`` (e.g. BatchNorm
@@ -504,7 +506,7 @@ class TDFusion(BaseModel):
         Returns:
             bool: Whether the update was made.
         """
-        what = None if torch.isfinite(loss) else 'loss'
+        what = None if finite_on_every_rank(loss) else 'loss'
         if what is None:
             optim_wrapper.backward(loss)
             if not isinstance(optim_wrapper, AmpOptimWrapper) and not all(
