@@ -68,19 +68,31 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_two_ranks_equal_one_rank_with_the_whole_batch():
-    single = hypergrads(slice(0, 4))
+def two_ranks(target, timeout):
+    """Run ``target(rank, port, queue)`` in two processes; what each put
+    in the queue as ``(rank, result)``, by rank. A rank still running after
+    ``timeout`` seconds fails the test (and is killed)."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=worker, args=(r, port, queue))
+    procs = [ctx.Process(target=target, args=(r, port, queue))
              for r in range(2)]
     for p in procs:
         p.start()
-    results = dict(queue.get(timeout=300) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    try:
+        results = dict(queue.get(timeout=timeout) for _ in procs)
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    assert all(p.exitcode == 0 for p in procs)
+    return results
+
+
+def test_two_ranks_equal_one_rank_with_the_whole_batch():
+    single = hypergrads(slice(0, 4))
+    results = two_ranks(worker, timeout=300)
     for rank in (0, 1):
         for k, v in single.items():
             torch.testing.assert_close(torch.from_numpy(results[rank][k]),
@@ -114,8 +126,8 @@ def guarded_worker(rank, port, queue):
     unchanged = torch.equal(layer.module.weight, before)
     made.append(TDFusion.guarded_update(model, 'task_model', optim,
                                         layer(torch.ones(2, 3)).sum()))
-    queue.put((rank, made, unchanged, model.nonfinite_skips.tolist(),
-               layer.module.weight.detach().numpy().copy()))
+    queue.put((rank, (made, unchanged, model.nonfinite_skips.tolist(),
+                      layer.module.weight.detach().numpy().copy())))
     dist.barrier()
     dist.destroy_process_group()
 
@@ -123,21 +135,7 @@ def guarded_worker(rank, port, queue):
 def test_an_update_skipped_on_one_rank_is_skipped_on_all():
     """Else the other rank's backward waits for a gradient all-reduce that
     never comes (the test would time out)."""
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    port = free_port()
-    procs = [ctx.Process(target=guarded_worker, args=(r, port, queue))
-             for r in range(2)]
-    for p in procs:
-        p.start()
-    try:
-        results = {r: rest for r, *rest in (queue.get(timeout=120)
-                                            for _ in procs)}
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
+    results = two_ranks(guarded_worker, timeout=120)
     for rank in (0, 1):
         made, unchanged, skips, _ = results[rank]
         assert made == [False, True] and unchanged, results[rank]
