@@ -10,6 +10,10 @@ _base_ = [
 default_hooks = dict(
     safe_checkpoint=dict(type='tdfusion_mm.SafeCheckpointHook'))
 
+# The stock config's dataset variables, set to what is read (else a
+# dumped config would show COCO's).
+data_root = _base_.llvip_split.data_root
+dataset_type = _base_.llvip_split.type
 model = dict(bbox_head=dict(num_classes=1))
 # YOLOX's training set is wrapped for its mosaics.
 train_dataloader = dict(dataset=dict(dataset=_base_.llvip_train))

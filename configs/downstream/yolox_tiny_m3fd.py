@@ -15,6 +15,10 @@ _base_ = [
 default_hooks = dict(
     safe_checkpoint=dict(type='tdfusion_mm.SafeCheckpointHook'))
 
+# The stock config's dataset variables, set to what is read (else a
+# dumped config would show COCO's).
+data_root = _base_.m3fd_split.data_root
+dataset_type = _base_.m3fd_split.type
 model = dict(bbox_head=dict(num_classes=6))
 # YOLOX's training set is wrapped for its mosaics.
 train_dataloader = dict(dataset=dict(dataset=_base_.m3fd_train))
