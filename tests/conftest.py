@@ -17,6 +17,28 @@ torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
 register_all_modules(init_default_scope=False)
 
 
+def _format_each_config_text_once():
+    """mmengine formats a config with yapf whenever a Runner logs, dumps or
+    stores it: six times per train and test, about 1 s each for a stock
+    mmdet config. The result depends only on the text and the style, and
+    the tests build many Runners in this process: format each text once."""
+    import mmengine.config.config as config_module
+    format_code = config_module.FormatCode
+    cache = {}
+
+    def formatted(text, style_config=None, **kwargs):
+        key = (text, repr(style_config), repr(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = format_code(text, style_config=style_config,
+                                     **kwargs)
+        return cache[key]
+
+    config_module.FormatCode = formatted
+
+
+_format_each_config_text_once()
+
+
 @pytest.fixture(scope='session')
 def demo_root(tmp_path_factory):
     """A small demo dataset (M3FD and MSRS layouts), 64x80 pixels, with the

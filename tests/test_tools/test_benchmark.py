@@ -2,7 +2,7 @@
 the ratio per round."""
 import re
 
-from helpers import run_in_repo as run
+from helpers import run_tool as run
 
 
 def test_bands_ab_reports_both_paths_and_their_ratio():

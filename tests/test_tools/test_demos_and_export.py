@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 from helpers import REPO
-from helpers import run_in_repo as run
+from helpers import finish_tool, run_tool as run, start_tool
 
 
 @pytest.fixture(scope='module')
@@ -32,8 +32,11 @@ def demo_model(tmp_path_factory, demo_root):
 def test_image_demo(demo_model, demo_root, tmp_path):
     cfg, ckpt = demo_model
     ir, vis = (f'{demo_root}/m3fd/{d}/00001.png' for d in ('Ir', 'Vis'))
-    log = run(['demo/image_demo.py', ir, vis, cfg, ckpt, '--out-dir',
-               str(tmp_path), '--pred-score-thr', '0'])
+    missing = start_tool(['demo/image_demo.py', ir,
+                          str(tmp_path / 'none.png'), cfg, ckpt], threads=1)
+    log = finish_tool(start_tool(
+        ['demo/image_demo.py', ir, vis, cfg, ckpt, '--out-dir',
+         str(tmp_path), '--pred-score-thr', '0'], threads=1))
     assert '1 pair(s): fused images, panels and predictions' in log
     h, w = cv2.imread(vis).shape[:2]
     assert cv2.imread(str(tmp_path / 'fused' / '00001.png')).shape == \
@@ -41,8 +44,7 @@ def test_image_demo(demo_model, demo_root, tmp_path):
     assert cv2.imread(str(tmp_path / 'vis' / '00001.png')).shape == \
         (h, 3 * w, 3)
     assert (tmp_path / 'preds' / '00001.json').exists()
-    log = run(['demo/image_demo.py', ir, str(tmp_path / 'none.png'), cfg,
-               ckpt], expect_ok=False)
+    log = finish_tool(missing, expect_ok=False)
     assert 'Traceback' not in log and 'none.png' in log
 
 
@@ -61,18 +63,20 @@ def test_video_demo(demo_model, demo_root, tmp_path):
         writer.release()
         videos[folder] = path
     out = str(tmp_path / 'fused.avi')
-    log = run(['demo/video_demo.py', videos['Ir'], videos['Vis'], cfg, ckpt,
-               '--out', out])
+    panels = str(tmp_path / 'panels.avi')  # from two frame folders
+    from_folders = start_tool(['demo/video_demo.py', f'{demo_root}/m3fd/Ir',
+                               f'{demo_root}/m3fd/Vis', cfg, ckpt, '--out',
+                               panels, '--panels'], threads=1)
+    log = finish_tool(start_tool(['demo/video_demo.py', videos['Ir'],
+                                  videos['Vis'], cfg, ckpt, '--out', out],
+                                 threads=1))
     assert '4 frame(s) fused' in log and 'frames/s' in log
     capture = cv2.VideoCapture(out)
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 4
     ok, frame = capture.read()
     assert ok and frame.shape[:2] == (64, 80)
-    # two frame folders; panels
-    out = str(tmp_path / 'panels.avi')
-    run(['demo/video_demo.py', f'{demo_root}/m3fd/Ir',
-         f'{demo_root}/m3fd/Vis', cfg, ckpt, '--out', out, '--panels'])
-    ok, frame = cv2.VideoCapture(out).read()
+    finish_tool(from_folders)
+    ok, frame = cv2.VideoCapture(panels).read()
     assert ok and frame.shape[:2] == (64, 240)
     assert not [f for f in os.listdir(tmp_path) if 'tmp' in f]
 

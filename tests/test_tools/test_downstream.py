@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from helpers import build, run_tool, subprocess_failure
+from helpers import build, finish_tool, run_tool, start_tool
 
 from tdfusion_mm.evaluation import fusion_metrics
 from tdfusion_mm.utils import luma_array
@@ -41,17 +41,36 @@ def mmdet_tool(name):
 
 
 @pytest.fixture(scope='module')
-def fused_root(demo_root, demo_cfg_module, tmp_path_factory):
-    """The demo splits fused by an (untrained) TDFusion checkpoint."""
+def split_copies(demo_root, demo_cfg_module, tmp_path_factory):
+    """Two fused copies of the demo splits, made by fuse_split.py at the
+    same time: by an (untrained) TDFusion checkpoint, and the infrared
+    images as the "fused" ones."""
     tmp = tmp_path_factory.mktemp('downstream')
     _, model, _ = build(demo_cfg_module)
     checkpoint = str(tmp / 'tdfusion.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    out = str(tmp / 'fused')
     source = f'{demo_root}/m3fd'
-    log = run_tool(['tools/fuse_split.py', DEMO, '--checkpoint', checkpoint,
-                    '--out', out] + data_options(source + '/'), REPO)
-    return source, out, model, log
+    fused, infrared = str(tmp / 'fused'), str(tmp / 'ir')
+    tools = [
+        start_tool(['tools/fuse_split.py', DEMO] + extra +
+                   data_options(source + '/'), threads=1)
+        for extra in (['--checkpoint', checkpoint, '--out', fused],
+                      ['--infrared', '--out', infrared])
+    ]
+    log = [finish_tool(tool) for tool in tools][0]
+    return source, fused, model, log, infrared
+
+
+@pytest.fixture(scope='module')
+def fused_root(split_copies):
+    """Source, fused folder, the TDFusion model and fuse_split's log."""
+    return split_copies[:4]
+
+
+@pytest.fixture(scope='module')
+def infrared_root(split_copies):
+    """The demo splits with the infrared images as the fused ones."""
+    return split_copies[4]
 
 
 @pytest.fixture(scope='module')
@@ -87,22 +106,20 @@ def test_fuse_split_writes_the_layout(fused_root):
     assert np.abs(written - expected).max() <= 1.0
 
 
-def test_fuse_split_infrared_and_other_images(demo_root, tmp_path):
+def test_fuse_split_infrared_and_other_images(demo_root, infrared_root,
+                                              tmp_path):
     source = f'{demo_root}/m3fd'
-    out = str(tmp_path / 'ir')
-    run_tool(['tools/fuse_split.py', DEMO, '--infrared', '--out', out] +
-             data_options(source + '/'), REPO)
     name = ids(source, 'test')[0]
-    assert osp.realpath(f'{out}/Vis/{name}.png') == osp.realpath(
+    assert osp.realpath(f'{infrared_root}/Vis/{name}.png') == osp.realpath(
         f'{source}/Ir/{name}.png')
     # Another method's images: all ids needed, named in the error.
     others = tmp_path / 'others'
     others.mkdir()
     cv2.imwrite(str(others / f'{name}.png'), np.zeros((4, 4), np.uint8))
     proc_out = str(tmp_path / 'others_out')
-    message = subprocess_failure(
+    message = run_tool(
         ['tools/fuse_split.py', DEMO, '--images', str(others), '--out',
-         proc_out] + data_options(source + '/'), REPO)
+         proc_out] + data_options(source + '/'), REPO, expect_ok=False)
     assert 'have no image in' in message and str(others) in message
 
 
@@ -138,11 +155,9 @@ def test_stock_mmdet_tools_train_on_the_fused_folder(fused_root, tmp_path):
         assert torch.equal(value, saved[key]), key
 
 
-def test_compare_fusions_table(fused_root, demo_root, tmp_path):
+def test_compare_fusions_table(fused_root, infrared_root, tmp_path):
     source, out, _, _ = fused_root
-    ir_root = str(tmp_path / 'ir')
-    run_tool(['tools/fuse_split.py', DEMO, '--infrared', '--out', ir_root] +
-             data_options(source + '/'), REPO)
+    ir_root = infrared_root
     work_dir = str(tmp_path / 'compare')
     log = run_tool([
         'tools/analysis_tools/compare_fusions.py', DOWNSTREAM, '--roots',

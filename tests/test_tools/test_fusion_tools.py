@@ -18,7 +18,7 @@ from tdfusion_mm.evaluation import fusion_metrics
 from tdfusion_mm.models.fusion_backbones import ReFusion
 
 from helpers import REPO
-from helpers import run_in_repo as run
+from helpers import finish_tool, run_tool as run, start_tool
 
 
 def load_tool(relative_path):
@@ -236,10 +236,12 @@ def test_fuse_reports_failures(tiny_refusion, tmp_path):
     # As a command: one line, exit status 1; --debug adds the traceback.
     args = ['tools/fuse.py', cfg, ckpt, '--ir', empty, '--vis', empty,
             '--out', out]
-    log = run(args, expect_ok=False)
+    plain = start_tool(args, threads=1)
+    debug = start_tool(args + ['--debug'], threads=1)
+    log = finish_tool(plain, expect_ok=False)
     assert 'Traceback' not in log
     assert log.strip().splitlines()[-1].startswith('error: no images')
-    assert 'Traceback' in run(args + ['--debug'], expect_ok=False)
+    assert 'Traceback' in finish_tool(debug, expect_ok=False)
 
 
 def test_plot_curves(tmp_path):

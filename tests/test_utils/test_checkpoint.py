@@ -10,6 +10,7 @@ import time
 
 import pytest
 import torch
+from helpers import finish_tool, start_tool
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import _load_checkpoint
 
@@ -96,13 +97,6 @@ def test_next_save_removes_temp_files_of_killed_writes(tmp_path):
         ['iter_5.pth', live.name])
 
 
-def run(args, **env):
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore',
-               **env)
-    return subprocess.run([sys.executable] + args, cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
 @pytest.mark.parametrize('tool', ['test', 'train'])
 def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
                                                       tmp_path):
@@ -123,16 +117,17 @@ def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
     else:
         args = [osp.join(REPO, 'tools', 'train.py'), config, '--resume',
                 str(ckpt)]
-    out = run(args + work + options)
-    assert out.returncode == 1, out.stderr[-3000:]
-    assert 'Traceback' not in out.stderr
-    errors = [line for line in out.stderr.splitlines()
-              if line.startswith('error:')]
-    assert len(errors) == 1 and str(ckpt) in errors[0] \
-        and 'truncated' in errors[0], out.stderr[-2000:]
+    plain = start_tool(args + work + options, threads=1)
     if tool == 'test':
-        debug = run(args + work + options, TDFUSION_DEBUG='1')
-        assert debug.returncode != 0 and 'Traceback' in debug.stderr
+        debug = start_tool(args + work + options, env={'TDFUSION_DEBUG': '1'},
+                           threads=1)
+        assert 'Traceback' in finish_tool(debug, expect_ok=False)
+    out = finish_tool(plain, expect_ok=False)
+    assert 'Traceback' not in out
+    errors = [line for line in out.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1 and str(ckpt) in errors[0] \
+        and 'truncated' in errors[0], out[-2000:]
+    assert plain.returncode == 1
 
 
 def test_test_tool_refuses_a_checkpoint_of_another_model(demo_root,
@@ -140,14 +135,15 @@ def test_test_tool_refuses_a_checkpoint_of_another_model(demo_root,
     """mmengine would load nothing, warn, and test random weights."""
     ckpt = save(tmp_path / 'other.pth')  # a state dict of one key, 'w'
     root = f'{demo_root}/m3fd/'
-    out = run([osp.join(REPO, 'tools', 'test.py'),
-               osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'), ckpt,
-               '--work-dir', str(tmp_path / 'work'), '--cfg-options',
-               f'test_dataloader.dataset.data_root={root}'])
-    assert out.returncode == 1, out.stderr[-3000:]
-    errors = [line for line in out.stderr.splitlines()
-              if line.startswith('error:')]
-    assert len(errors) == 1, out.stderr[-2000:]
+    tool = start_tool([osp.join(REPO, 'tools', 'test.py'),
+                       osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'),
+                       ckpt, '--work-dir', str(tmp_path / 'work'),
+                       '--cfg-options',
+                       f'test_dataloader.dataset.data_root={root}'])
+    out = finish_tool(tool, expect_ok=False)
+    assert tool.returncode == 1, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1, out[-2000:]
     assert f'checkpoint {ckpt} does not fit the model of' in errors[0]
     assert "unexpected keys 1 ['w']" in errors[0]
     assert "'fusion_backbone." in errors[0]  # among the missing keys

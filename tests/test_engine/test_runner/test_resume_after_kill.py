@@ -1,17 +1,14 @@
 """Exact resume: a run killed in the meta phase and resumed ends with the
 weights and optimizer states of the uninterrupted run."""
-import os
 import os.path as osp
 import signal
-import subprocess
-import sys
 import time
 
 import torch
-from helpers import REPO
+from helpers import REPO, finish_tool, start_tool
 
 
-def train_cmd(demo_root, work_dir, extra=()):
+def train_args(demo_root, work_dir, extra=()):
     data_root = f'{demo_root}/m3fd/'
     options = [
         f'train_dataloader.dataset.data_root={data_root}',
@@ -24,41 +21,36 @@ def train_cmd(demo_root, work_dir, extra=()):
         'default_hooks.checkpoint.max_keep_ckpts=100',
         'default_hooks.logger.interval=1',
     ]
-    return [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+    return [osp.join(REPO, 'tools', 'train.py'),
             osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'), '--work-dir',
             work_dir, *extra, '--cfg-options', *options]
 
 
 def test_resume_after_kill_in_meta_phase_is_exact(demo_root, tmp_path):
     """kill -9 during the G phase, resume, same final weights."""
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHONWARNINGS='ignore')
     full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
-    out = subprocess.run(train_cmd(demo_root, full), env=env, cwd=REPO,
-                         capture_output=True, text=True, timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
+    # The uninterrupted run and the one to be killed run side by side, one
+    # thread each (all three runs alike, so that they sum in the same order).
+    uninterrupted = start_tool(train_args(demo_root, full), threads=1)
+    killed = start_tool(train_args(demo_root, cut), threads=1)
     last = 2 + 2  # meta pairs + batches (6 images, batch size 4)
 
     # Kill after the first meta pair, in the middle of the G phase.
     kill_after = osp.join(cut, 'iter_1.pth')
-    proc = subprocess.Popen(train_cmd(demo_root, cut), env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     deadline = time.time() + 900
-    while not osp.exists(kill_after) and proc.poll() is None:
+    while not osp.exists(kill_after) and killed.poll() is None:
         assert time.time() < deadline
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    killed.send_signal(signal.SIGKILL)
+    finish_tool(killed, expect_ok=False)
     assert not osp.exists(osp.join(cut, f'iter_{last}.pth'))
     ckpt = torch.load(kill_after, weights_only=True)
     assert ckpt['meta']['tdfusion_loop']['next_phase'] == 'meta'
     assert ckpt['meta']['tdfusion_loop']['position'] == 1
 
-    out = subprocess.run(train_cmd(demo_root, cut, ['--resume']), env=env,
-                         cwd=REPO, capture_output=True, text=True,
-                         timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert 'resumed epoch: 0, iter: 1' in out.stdout + out.stderr
+    resumed = start_tool(train_args(demo_root, cut, ['--resume']), threads=1)
+    finish_tool(uninterrupted)
+    assert 'resumed epoch: 0, iter: 1' in finish_tool(resumed)
     a = torch.load(osp.join(full, f'iter_{last}.pth'), weights_only=True)
     b = torch.load(osp.join(cut, f'iter_{last}.pth'), weights_only=True)
     assert a['state_dict'].keys() == b['state_dict'].keys()
