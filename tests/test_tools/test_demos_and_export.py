@@ -121,21 +121,24 @@ def test_pytorch2onnx_tool(tmp_path):
     assert len(diffs) == 3 and max(diffs) < 1e-4
 
 
-@pytest.mark.parametrize('config,layout', [
-    ('tdfusion_yolo_demo.py', 'm3fd'), ('tdfusion_segformer_demo.py', 'msrs')
-])
-def test_browse_dataset(config, layout, demo_root, tmp_path):
-    out = str(tmp_path / 'browse')
-    options = [f'train_dataloader.dataset.data_root={demo_root}/{layout}/']
-    log = run(['tools/analysis_tools/browse_dataset.py',
-               f'configs/{config}', '--output-dir', out, '--not-show',
-               '--max-items', '2', '--cfg-options'] + options)
-    assert '2 item(s) drawn' in log
-    files = sorted(os.listdir(out))
-    assert len(files) == 2
-    row = cv2.imread(osp.join(out, files[0]))
-    # IR | visible at the task size (96x128), then the two 64x64 crops
-    # scaled to the row's height.
-    assert row.shape == (96, 2 * 128 + 2 * 96, 3)
-    ir_tile, vis_tile = row[:, :128], row[:, 128:256]
-    assert not np.array_equal(ir_tile, vis_tile)
+def test_browse_dataset(demo_root, tmp_path):
+    """Both demo configs (detection and segmentation), started together."""
+    runs = {}
+    for config, layout in (('tdfusion_yolo_demo.py', 'm3fd'),
+                           ('tdfusion_segformer_demo.py', 'msrs')):
+        out = str(tmp_path / layout)
+        options = [f'train_dataloader.dataset.data_root={demo_root}/{layout}/']
+        runs[out] = start_tool(['tools/analysis_tools/browse_dataset.py',
+                                f'configs/{config}', '--output-dir', out,
+                                '--not-show', '--max-items', '2',
+                                '--cfg-options'] + options, threads=1)
+    for out, tool in runs.items():
+        assert '2 item(s) drawn' in finish_tool(tool)
+        files = sorted(os.listdir(out))
+        assert len(files) == 2
+        row = cv2.imread(osp.join(out, files[0]))
+        # IR | visible at the task size (96x128), then the two 64x64 crops
+        # scaled to the row's height.
+        assert row.shape == (96, 2 * 128 + 2 * 96, 3)
+        ir_tile, vis_tile = row[:, :128], row[:, 128:256]
+        assert not np.array_equal(ir_tile, vis_tile)

@@ -154,31 +154,36 @@ def tiny_refusion(tmp_path_factory):
     return root
 
 
-def test_fuse_folders_any_size_colour_and_panels(tiny_refusion, tmp_path):
+def test_fuse_folders_and_a_pair_with_an_official_checkpoint(tiny_refusion,
+                                                             tmp_path):
+    """Two fuse.py runs, started together: folders of any size, colour and
+    panels with our checkpoint; one grey pair, stretched, with the official
+    checkpoint."""
     names = ['p', 'q']
     ir, vis = str(tmp_path / 'ir'), str(tmp_path / 'vis')
     write_images(ir, names, (37, 45), False, 0)
     write_images(vis, names, (37, 45), True, 1, ext='.jpg')
-    out = str(tmp_path / 'out')
-    run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
-         str(tiny_refusion / 'ours.pth'), '--ir', ir, '--vis', vis, '--out',
-         out, '--panels'])
+    grey_ir, grey_vis = str(tmp_path / 'grey_ir'), str(tmp_path / 'grey_vis')
+    write_images(grey_ir, ['x'], (30, 41), False, 0)
+    write_images(grey_vis, ['x'], (30, 41), False, 1)
+    out, grey_out = str(tmp_path / 'out'), str(tmp_path / 'grey_out')
+    cfg = str(tiny_refusion / 'cfg.py')
+    tools = [
+        start_tool(['tools/fuse.py', cfg, str(tiny_refusion / 'ours.pth'),
+                    '--ir', ir, '--vis', vis, '--out', out, '--panels'],
+                   threads=1),
+        start_tool(['tools/fuse.py', cfg, str(tiny_refusion / 'official.pth'),
+                    '--ir', f'{grey_ir}/x.png', '--vis', f'{grey_vis}/x.png',
+                    '--out', grey_out, '--stretch'], threads=1),
+    ]
+    for tool in tools:
+        finish_tool(tool)
     for name in names:
         fused = cv2.imread(osp.join(out, name + '.png'), cv2.IMREAD_UNCHANGED)
         assert fused.shape == (37, 45, 3)
         panel = cv2.imread(osp.join(out, 'panels', name + '.png'))
         assert panel.shape == (37, 3 * 45, 3)
-
-
-def test_fuse_pair_with_official_checkpoint(tiny_refusion, tmp_path):
-    ir, vis = str(tmp_path / 'ir'), str(tmp_path / 'vis')
-    write_images(ir, ['x'], (30, 41), False, 0)
-    write_images(vis, ['x'], (30, 41), False, 1)
-    out = str(tmp_path / 'out')
-    run(['tools/fuse.py', str(tiny_refusion / 'cfg.py'),
-         str(tiny_refusion / 'official.pth'), '--ir', f'{ir}/x.png', '--vis',
-         f'{vis}/x.png', '--out', out, '--stretch'])
-    fused = cv2.imread(f'{out}/x.png', cv2.IMREAD_UNCHANGED)
+    fused = cv2.imread(f'{grey_out}/x.png', cv2.IMREAD_UNCHANGED)
     assert fused.shape == (30, 41)  # grey visible: grey output
     assert fused.min() == 0 and fused.max() == 255  # stretched
 

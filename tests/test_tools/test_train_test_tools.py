@@ -4,7 +4,7 @@ import os.path as osp
 import re
 
 import pytest
-from helpers import demo_data_options, run_tool
+from helpers import demo_data_options, finish_tool, run_tool, start_tool
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -58,27 +58,39 @@ def test_train_log_is_readable_and_sizes_g_step(trained_m3fd):
     assert all(g['lr'] == 0.25 for g in groups)
 
 
-def test_test_script_prints_bbox_map(trained_m3fd, tmp_path):
+@pytest.fixture(scope='module')
+def tested_m3fd(trained_m3fd, tmp_path_factory):
+    """tools/test.py and tools/misc/demo_panels.py on the trained
+    checkpoint, started together (one thread each)."""
     work_dir, options, _ = trained_m3fd
-    out_pkl = str(tmp_path / 'preds.pkl')
-    out = run_tool([osp.join(REPO, 'tools', 'test.py'),
-               osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
-               osp.join(work_dir, 'epoch_1.pth'), '--work-dir', work_dir,
-               '--out', out_pkl, '--show-dir', 'painted',
-               '--cfg-options'] + options, REPO)
+    tmp = tmp_path_factory.mktemp('tested_m3fd')
+    config = osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py')
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    out_pkl, panel_dir = str(tmp / 'preds.pkl'), str(tmp / 'panels')
+    tools = [
+        start_tool([osp.join(REPO, 'tools', 'test.py'), config, checkpoint,
+                    '--work-dir', work_dir, '--out', out_pkl, '--show-dir',
+                    'painted', '--cfg-options'] + options, threads=1),
+        start_tool([osp.join(REPO, 'tools', 'misc', 'demo_panels.py'),
+                    config, checkpoint, '--out', panel_dir,
+                    '--cfg-options'] + options, threads=1),
+    ]
+    test_log, panel_log = (finish_tool(tool) for tool in tools)
+    return dict(test_log=test_log, out_pkl=out_pkl, panel_log=panel_log,
+                panel_dir=panel_dir)
+
+
+def test_test_script_prints_bbox_map(trained_m3fd, tested_m3fd):
+    work_dir = trained_m3fd[0]
+    out = tested_m3fd['test_log']
     assert 'coco/bbox_mAP' in out and 'pascal_voc/mAP' in out
-    assert osp.getsize(out_pkl) > 0
+    assert osp.getsize(tested_m3fd['out_pkl']) > 0
     assert glob.glob(osp.join(work_dir, '*', 'painted', '*.png'))
 
 
-def test_demo_panels_draw_every_test_image(trained_m3fd, tmp_path):
-    work_dir, options, _ = trained_m3fd
-    out_dir = str(tmp_path / 'panels')
-    out = run_tool([osp.join(REPO, 'tools', 'misc', 'demo_panels.py'),
-                    osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
-                    osp.join(work_dir, 'epoch_1.pth'), '--out', out_dir,
-                    '--cfg-options'] + options, REPO)
-    panels = sorted(glob.glob(osp.join(out_dir, '*.png')))
+def test_demo_panels_draw_every_test_image(tested_m3fd):
+    out = tested_m3fd['panel_log']
+    panels = sorted(glob.glob(osp.join(tested_m3fd['panel_dir'], '*.png')))
     assert len(panels) == 4 and '4 panel(s) written' in out
     import cv2
     panel = cv2.imread(panels[0])

@@ -97,56 +97,52 @@ def test_next_save_removes_temp_files_of_killed_writes(tmp_path):
         ['iter_5.pth', live.name])
 
 
-@pytest.mark.parametrize('tool', ['test', 'train'])
-def test_tools_report_a_broken_checkpoint_in_one_line(tool, demo_root,
-                                                      tmp_path):
-    """tools/test.py CKPT and tools/train.py --resume CKPT: one line naming
-    the file and the cause, no traceback unless asked for."""
-    ckpt = tmp_path / 'epoch_1.pth'
-    good = save(tmp_path / 'good.pth')
-    content = open(good, 'rb').read()
-    ckpt.write_bytes(content[:len(content) // 2])
+def one_error_line(proc):
+    """The single ``error:`` line of a tool that failed with status 1 and
+    printed no traceback."""
+    out = finish_tool(proc, expect_ok=False)
+    assert proc.returncode == 1 and 'Traceback' not in out, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1, out[-2000:]
+    return errors[0]
+
+
+def test_tools_report_bad_checkpoints_in_one_line(demo_root, tmp_path):
+    """tools/test.py CKPT and tools/train.py --resume CKPT with a truncated
+    file, and tools/test.py with another model's checkpoint (mmengine would
+    load nothing, warn, and test random weights): one line naming the file
+    and the cause, no traceback unless asked for. The four runs start
+    together."""
+    broken = tmp_path / 'epoch_1.pth'
+    content = open(save(tmp_path / 'good.pth'), 'rb').read()
+    broken.write_bytes(content[:len(content) // 2])
+    other = save(tmp_path / 'other.pth')  # a state dict of one key, 'w'
     config = osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py')
     root = f'{demo_root}/m3fd/'
     options = ['--cfg-options', f'train_dataloader.dataset.data_root={root}',
                f'val_dataloader.dataset.data_root={root}',
                f'test_dataloader.dataset.data_root={root}']
-    work = ['--work-dir', str(tmp_path / 'work')]
-    if tool == 'test':
-        args = [osp.join(REPO, 'tools', 'test.py'), config, str(ckpt)]
-    else:
-        args = [osp.join(REPO, 'tools', 'train.py'), config, '--resume',
-                str(ckpt)]
-    plain = start_tool(args + work + options, threads=1)
-    if tool == 'test':
-        debug = start_tool(args + work + options, env={'TDFUSION_DEBUG': '1'},
-                           threads=1)
-        assert 'Traceback' in finish_tool(debug, expect_ok=False)
-    out = finish_tool(plain, expect_ok=False)
-    assert 'Traceback' not in out
-    errors = [line for line in out.splitlines() if line.startswith('error:')]
-    assert len(errors) == 1 and str(ckpt) in errors[0] \
-        and 'truncated' in errors[0], out[-2000:]
-    assert plain.returncode == 1
 
+    def start(tool, *args, env=None):
+        work = ['--work-dir', str(tmp_path / f'work_{tool}_{len(runs)}')]
+        return start_tool([osp.join(REPO, 'tools', f'{tool}.py'), config,
+                           *args] + work + options, env=env, threads=1)
 
-def test_test_tool_refuses_a_checkpoint_of_another_model(demo_root,
-                                                         tmp_path):
-    """mmengine would load nothing, warn, and test random weights."""
-    ckpt = save(tmp_path / 'other.pth')  # a state dict of one key, 'w'
-    root = f'{demo_root}/m3fd/'
-    tool = start_tool([osp.join(REPO, 'tools', 'test.py'),
-                       osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'),
-                       ckpt, '--work-dir', str(tmp_path / 'work'),
-                       '--cfg-options',
-                       f'test_dataloader.dataset.data_root={root}'])
-    out = finish_tool(tool, expect_ok=False)
-    assert tool.returncode == 1, out[-3000:]
-    errors = [line for line in out.splitlines() if line.startswith('error:')]
-    assert len(errors) == 1, out[-2000:]
-    assert f'checkpoint {ckpt} does not fit the model of' in errors[0]
-    assert "unexpected keys 1 ['w']" in errors[0]
-    assert "'fusion_backbone." in errors[0]  # among the missing keys
+    runs = []
+    runs.append(start('test', str(broken)))
+    runs.append(start('train', '--resume', str(broken)))
+    runs.append(start('test', str(other)))
+    runs.append(start('test', str(broken), env={'TDFUSION_DEBUG': '1'}))
+    test_broken, train_broken, test_other, debug = runs
+
+    for proc in (test_broken, train_broken):
+        error = one_error_line(proc)
+        assert str(broken) in error and 'truncated' in error, error
+    error = one_error_line(test_other)
+    assert f'checkpoint {other} does not fit the model of' in error
+    assert "unexpected keys 1 ['w']" in error
+    assert "'fusion_backbone." in error  # among the missing keys
+    assert 'Traceback' in finish_tool(debug, expect_ok=False)
 
 
 def test_check_state_fits_names_keys_and_shapes():
