@@ -57,3 +57,48 @@ def demo_cfg(demo_root):
     for dl in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         dl.dataset.data_root = f'{demo_root}/m3fd/'
     return cfg
+
+
+@pytest.fixture(scope='session')
+def trained_tool_runs(demo_root, tmp_path_factory):
+    """tools/train.py, one short epoch each, of the paper's detection config
+    (configs/tdfusion_yolo_m3fd.py) and segmentation config
+    (tdfusion_segformer_msrs.py) on the demo data; the two runs start
+    together, one thread each. Per layout: work dir, --cfg-options, log."""
+    from helpers import demo_data_options, finish_tool, start_tool
+    options = {
+        'm3fd': [
+            'train_cfg.max_epochs=1', 'train_cfg.meta_steps=2',
+            'train_cfg.generator_movement=0.5',
+            'default_hooks.logger.interval=1',
+            # Small fusion crops keep the test fast (the config's are 256).
+            'train_dataloader.dataset.pipeline.2.crop_size=[48,48]',
+            # After so little training, keep every detection so that the
+            # metrics have something to score.
+            'model.task_model.cfg_options.test_cfg.score_thr=0.0',
+        ],
+        'msrs': [
+            'train_dataloader.batch_size=2', 'test_dataloader.batch_size=2',
+            'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
+            'train_cfg.val_begin=2',  # no validation: test.py evaluates
+            'default_hooks.logger.interval=1',
+            # Small sizes instead of the paper's 240x320 and 256.
+            'train_dataloader.dataset.pipeline.2.crop_size=[16,16]',
+            'train_dataloader.dataset.pipeline.3.transforms.0.scale=[40,32]',
+            'test_dataloader.dataset.pipeline.1.transforms.0.scale=[40,32]',
+            'model.task_model.cfg_options.data_preprocessor.size=[32,40]',
+        ],
+    }
+    configs = dict(m3fd='tdfusion_yolo_m3fd.py',
+                   msrs='tdfusion_segformer_msrs.py')
+    runs = {}
+    for layout, config in configs.items():
+        work_dir = str(tmp_path_factory.mktemp(f'work_{layout}'))
+        options[layout] = demo_data_options(
+            f'{demo_root}/{layout}/') + options[layout]
+        runs[layout] = (work_dir, start_tool(
+            [osp.join(REPO, 'tools', 'train.py'),
+             osp.join(REPO, 'configs', config), '--work-dir', work_dir,
+             '--cfg-options'] + options[layout], threads=1))
+    return {layout: (work_dir, options[layout], finish_tool(tool))
+            for layout, (work_dir, tool) in runs.items()}

@@ -1,6 +1,7 @@
 """Helpers shared by the tests: build the demo model, draw batches, run the
 tools, a tiny fusion network."""
 import copy
+import importlib.util
 import os
 import subprocess
 import sys
@@ -52,6 +53,16 @@ def optimizer_tensors(optim_wrapper):
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_tool(relative_path):
+    """Import a script of tools/ as a module (to call its functions)."""
+    spec = importlib.util.spec_from_file_location(
+        os.path.splitext(os.path.basename(relative_path))[0],
+        os.path.join(REPO, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def start_tool(args, cwd=REPO, env=None, threads=2):

@@ -6,12 +6,13 @@ import csv
 import glob
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from helpers import build, finish_tool, run_tool, start_tool
+from helpers import build, finish_tool, load_tool, run_tool, start_tool
 
 from tdfusion_mm.evaluation import fusion_metrics
 from tdfusion_mm.utils import luma_array
@@ -155,15 +156,21 @@ def test_stock_mmdet_tools_train_on_the_fused_folder(fused_root, tmp_path):
         assert torch.equal(value, saved[key]), key
 
 
-def test_compare_fusions_table(fused_root, infrared_root, tmp_path):
+def test_compare_fusions_table(fused_root, infrared_root, tmp_path,
+                               monkeypatch, capsys):
+    """In this process: four detectors are trained and tested here
+    anyway, and the process has torch, mmdet and the formatted configs."""
     source, out, _, _ = fused_root
     ir_root = infrared_root
     work_dir = str(tmp_path / 'compare')
-    log = run_tool([
-        'tools/analysis_tools/compare_fusions.py', DOWNSTREAM, '--roots',
-        f'fused={out}/', f'infrared={ir_root}/', '--seeds', '0', '1',
-        '--work-dir', work_dir, '--source-root', source + '/',
-        '--cfg-options', 'train_cfg.max_epochs=1'], REPO)
+    tool = load_tool('tools/analysis_tools/compare_fusions.py')
+    monkeypatch.setattr(sys, 'argv', [
+        'compare_fusions.py', DOWNSTREAM, '--roots', f'fused={out}/',
+        f'infrared={ir_root}/', '--seeds', '0', '1', '--work-dir', work_dir,
+        '--source-root', source + '/', '--cfg-options',
+        'train_cfg.max_epochs=1'])
+    tool.main()
+    log = capsys.readouterr().out
     assert '| images | pascal_voc/mAP (seeds 0 1) | EN | SF |' in log
     with open(osp.join(work_dir, 'comparison.csv')) as f:
         rows = {r['images']: r for r in csv.DictReader(f)}

@@ -1,10 +1,9 @@
 """tools/fuse.py, tools/eval_fusion.py and plot_curves.py end to end.
 
-Each tool runs once as a subprocess; the error cases call the tools'
-functions in-process, which is faster.
+Each tool runs as a subprocess (independent runs start together); the
+error cases call the tools' functions in-process, which is faster.
 """
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,18 +16,7 @@ import torch
 from tdfusion_mm.evaluation import fusion_metrics
 from tdfusion_mm.models.fusion_backbones import ReFusion
 
-from helpers import REPO
-from helpers import finish_tool, run_tool as run, start_tool
-
-
-def load_tool(relative_path):
-    """Import a script of tools/ as a module."""
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(relative_path))[0],
-        osp.join(REPO, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from helpers import finish_tool, load_tool, run_tool as run, start_tool
 
 
 def write_images(folder, names, shape, colour, seed, ext='.png'):

@@ -4,32 +4,17 @@ import os.path as osp
 import re
 
 import pytest
-from helpers import demo_data_options, run_tool
+from helpers import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'tdfusion_segformer_msrs.py')
 
 
 @pytest.fixture(scope='module')
-def trained_msrs(demo_root, tmp_path_factory):
+def trained_msrs(trained_tool_runs):
     """One short epoch of configs/tdfusion_segformer_msrs.py on the
-    fixture (64x80 images, resized to 32x40 for the task network)."""
-    work_dir = str(tmp_path_factory.mktemp('work_msrs'))
-    data_root = f'{demo_root}/msrs/'
-    options = demo_data_options(data_root) + [
-        'train_dataloader.batch_size=2', 'test_dataloader.batch_size=2',
-        'train_cfg.max_epochs=1', 'train_cfg.meta_steps=1',
-        'train_cfg.val_begin=2',  # no validation: test.py evaluates
-        'default_hooks.logger.interval=1',
-        # Small sizes instead of the paper's 240x320 and 256: a fast test.
-        'train_dataloader.dataset.pipeline.2.crop_size=[16,16]',
-        'train_dataloader.dataset.pipeline.3.transforms.0.scale=[40,32]',
-        'test_dataloader.dataset.pipeline.1.transforms.0.scale=[40,32]',
-        'model.task_model.cfg_options.data_preprocessor.size=[32,40]',
-    ]
-    out = run_tool([osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
-               work_dir, '--cfg-options'] + options, REPO)
-    return work_dir, options, out
+    fixture: work dir, --cfg-options, log (see conftest.py)."""
+    return trained_tool_runs['msrs']
 
 
 def test_train_runs_both_phases_with_a_segmentor(trained_msrs):

@@ -4,31 +4,17 @@ import os.path as osp
 import re
 
 import pytest
-from helpers import demo_data_options, finish_tool, run_tool, start_tool
+from helpers import finish_tool, start_tool
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
-def trained_m3fd(demo_root, tmp_path_factory):
-    """One short epoch of configs/tdfusion_yolo_m3fd.py on the fixture."""
-    work_dir = str(tmp_path_factory.mktemp('work_m3fd'))
-    data_root = f'{demo_root}/m3fd/'
-    options = demo_data_options(data_root) + [
-        'train_cfg.max_epochs=1', 'train_cfg.meta_steps=2',
-        'train_cfg.generator_movement=0.5',
-        'default_hooks.logger.interval=1',
-        # Small fusion crops keep the test fast (the config's are 256).
-        'train_dataloader.dataset.pipeline.2.crop_size=[48,48]',
-        # After so little training, keep every detection so that the
-        # metrics have something to score.
-        'model.task_model.cfg_options.test_cfg.score_thr=0.0',
-    ]
-    out = run_tool([osp.join(REPO, 'tools', 'train.py'),
-               osp.join(REPO, 'configs', 'tdfusion_yolo_m3fd.py'),
-               '--work-dir', work_dir, '--cfg-options'] + options, REPO)
-    return work_dir, options, out
+def trained_m3fd(trained_tool_runs):
+    """One short epoch of configs/tdfusion_yolo_m3fd.py on the fixture:
+    work dir, --cfg-options, log (see conftest.py)."""
+    return trained_tool_runs['m3fd']
 
 
 def test_train_runs_both_phases_and_saves(trained_m3fd):
