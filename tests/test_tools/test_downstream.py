@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from helpers import build, finish_tool, load_tool, run_tool, start_tool
 
 from tdfusion_mm.evaluation import fusion_metrics
@@ -159,7 +160,8 @@ def test_stock_mmdet_tools_train_on_the_fused_folder(fused_root, tmp_path):
 def test_compare_fusions_table(fused_root, infrared_root, tmp_path,
                                monkeypatch, capsys):
     """In this process: four detectors are trained and tested here
-    anyway, and the process has torch, mmdet and the formatted configs."""
+    anyway, and the process has torch, mmdet and the formatted configs. The
+    Runners' default scope (mmdet) is dropped afterwards."""
     source, out, _, _ = fused_root
     ir_root = infrared_root
     work_dir = str(tmp_path / 'compare')
@@ -169,7 +171,8 @@ def test_compare_fusions_table(fused_root, infrared_root, tmp_path,
         f'infrared={ir_root}/', '--seeds', '0', '1', '--work-dir', work_dir,
         '--source-root', source + '/', '--cfg-options',
         'train_cfg.max_epochs=1'])
-    tool.main()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        tool.main()
     log = capsys.readouterr().out
     assert '| images | pascal_voc/mAP (seeds 0 1) | EN | SF |' in log
     with open(osp.join(work_dir, 'comparison.csv')) as f:
