@@ -123,17 +123,15 @@ def test_tools_report_bad_checkpoints_in_one_line(demo_root, tmp_path):
                f'val_dataloader.dataset.data_root={root}',
                f'test_dataloader.dataset.data_root={root}']
 
-    def start(tool, *args, env=None):
-        work = ['--work-dir', str(tmp_path / f'work_{tool}_{len(runs)}')]
+    def start(name, tool, *args, env=None):
+        work = ['--work-dir', str(tmp_path / name)]
         return start_tool([osp.join(REPO, 'tools', f'{tool}.py'), config,
                            *args] + work + options, env=env, threads=1)
 
-    runs = []
-    runs.append(start('test', str(broken)))
-    runs.append(start('train', '--resume', str(broken)))
-    runs.append(start('test', str(other)))
-    runs.append(start('test', str(broken), env={'TDFUSION_DEBUG': '1'}))
-    test_broken, train_broken, test_other, debug = runs
+    test_broken = start('test_broken', 'test', str(broken))
+    train_broken = start('train_broken', 'train', '--resume', str(broken))
+    test_other = start('test_other', 'test', str(other))
+    debug = start('debug', 'test', str(broken), env={'TDFUSION_DEBUG': '1'})
 
     for proc in (test_broken, train_broken):
         error = one_error_line(proc)
