@@ -22,9 +22,13 @@ Items:
 * ``meta-frozen``, ``ft-frozen`` (``--frozen``): the same with
   ``model.freeze_task_model=True``, each measured right after its default.
 
-Training uses the paper's sizes: one pair doubled by the IR/visible swap,
-256x256 crops for the fusion loss, the task network at 240x320 (MSRS,
-SegFormer-B0) or 192x256 (M3FD, YOLO config).
+Training (``--setups``) uses each config's batch, swap and networks:
+``msrs`` and ``m3fd`` the paper's sizes (one pair doubled by the
+IR/visible swap, 256x256 crops for the fusion loss, the task network at
+240x320, SegFormer-B0, or 192x256, the YOLO config); ``demo`` the demo
+detector's (and the study's demo task: 8 pairs, no swap, 64x64 crops, F and
+G of one 8-channel block, a narrow YOLOX at 96x128), ``demo_seg`` the demo
+segmentor's.
 
 ``--rounds N`` measures the whole list of items N times, alternated (A, B,
 C, A, B, C, ...), so that a change of load on a shared machine hits every
@@ -36,7 +40,7 @@ to 40 % in speed on this machine, more than the effect measured.
 (reading and writing in threads beside the fusion) against the pure
 fusion of the same pairs from memory, alternated, in one process.
 
-Figures measured elsewhere (the official code in issue 8) are printed as
+Figures measured elsewhere (the official code) are printed as
 references only: a ratio to them would compare different machines and days.
 
 Example::
@@ -61,9 +65,11 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN_SETUPS = {
-    # name: (config, task (h, w), crop)
+    # name: (config, task (h, w), crop); the batch is the config's.
     'msrs': ('configs/tdfusion_segformer_msrs.py', (240, 320), 256),
     'm3fd': ('configs/tdfusion_yolo_m3fd.py', (192, 256), 256),
+    'demo': ('configs/tdfusion_yolo_demo.py', (96, 128), 64),
+    'demo_seg': ('configs/tdfusion_segformer_demo.py', (96, 128), 64),
 }
 
 
@@ -127,10 +133,23 @@ def build_onnx(net, ir, vis):
     return step
 
 
-def synthetic_batch(task: str, size, crop: int, seed: int):
-    """One pair as the dataloader would give it (random content)."""
+def synthetic_batch(task: str, size, crop: int, seed: int,
+                    batch_size: int = 1, num_classes: int = 3):
+    """``batch_size`` pairs as the dataloader would give them (random
+    content)."""
     import torch
     g = torch.Generator().manual_seed(seed)
+    h, w = size
+    pairs = [synthetic_pair(task, size, crop, g, num_classes)
+             for _ in range(batch_size)]
+    keys = ('ir', 'vis', 'ir_crop', 'vis_crop')
+    return dict(inputs={k: [p[0][k] for p in pairs] for k in keys},
+                data_samples=[p[1] for p in pairs])
+
+
+def synthetic_pair(task: str, size, crop: int, g, num_classes: int):
+    """One pair's inputs (uint8 tensors) and its task data sample."""
+    import torch
     h, w = size
 
     def img(c, hh, ww):
@@ -144,7 +163,7 @@ def synthetic_batch(task: str, size, crop: int, seed: int):
         from mmseg.structures import SegDataSample
         sample = SegDataSample(metainfo=meta)
         sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, 9, (1, h, w), generator=g))
+            data=torch.randint(0, num_classes, (1, h, w), generator=g))
     else:
         from mmdet.structures import DetDataSample
         from mmdet.structures.bbox import HorizontalBoxes
@@ -155,19 +174,17 @@ def synthetic_batch(task: str, size, crop: int, seed: int):
         wh += 8
         inst = InstanceData()
         inst.bboxes = HorizontalBoxes(torch.cat([xy, xy + wh], 1))
-        inst.labels = torch.randint(0, 3, (4, ), generator=g)
+        inst.labels = torch.randint(0, num_classes, (4, ), generator=g)
         sample.gt_instances = inst
         sample.ignored_instances = InstanceData(
             bboxes=HorizontalBoxes(torch.zeros(0, 4)),
             labels=torch.zeros(0, dtype=torch.long))
-    return dict(
-        inputs=dict(ir=[img(1, h, w)], vis=[img(3, h, w)],
-                    ir_crop=[img(1, crop, crop)],
-                    vis_crop=[img(3, crop, crop)]),
-        data_samples=[sample])
+    return dict(ir=img(1, h, w), vis=img(3, h, w), ir_crop=img(1, crop, crop),
+                vis_crop=img(3, crop, crop)), sample
 
 
-def build_train(kind: str, setup: str, hessian_vector: str):
+def build_train(kind: str, setup: str, hessian_vector: str,
+                batch_size: int = 0):
     import copy
 
     import torch
@@ -189,11 +206,15 @@ def build_train(kind: str, setup: str, hessian_vector: str):
         dict(type=optim_cfg.pop('constructor'), optim_wrapper_cfg=optim_cfg))
     optim = constructor(model)
     task = 'seg' if 'segformer' in cfg_path else 'det'
+    head = model.task_model.decode_head if task == 'seg' \
+        else model.task_model.bbox_head
     counter = [0]
 
     def batch():
         counter[0] += 1
-        return synthetic_batch(task, size, crop, counter[0])
+        return synthetic_batch(task, size, crop, counter[0],
+                               batch_size or cfg.train_dataloader.batch_size,
+                               head.num_classes)
 
     if kind == 'meta':
 
@@ -209,25 +230,33 @@ def build_train(kind: str, setup: str, hessian_vector: str):
         def step():
             b = model.prepare(batch())
             with torch.no_grad():
-                weights = model.loss_generator(b.ir_crop, b.vis_crop)
-            fused = model.fusion_backbone(b.ir_crop, b.vis_crop)
-            terms = model.fusion_loss(fused, b.ir_crop, b.vis_crop, weights)
+                weights = model.loss_generator(b.ir_crop, b.vis_y_crop)
+            fused = model.fusion_backbone(b.ir_crop, b.vis_y_crop)
+            terms = model.fusion_loss(fused, b.ir_crop, b.vis_y_crop,
+                                      weights)
             loss, _ = model.parse_losses(terms)
             f_optim.update_params(loss)
 
     return step
 
 
+def build_step(item: str, band_pixels: int = 32768,
+               hessian_vector: str = 'exact', batch_size: int = 0):
+    """The callable that one run of ``item`` times (see the items above);
+    ``batch_size`` 0 keeps the training config's."""
+    kind, rest = item.split(':', 1)
+    if kind == 'fuse':
+        impl, size = rest.split(':')
+        return build_fuse(impl, tuple(int(s) for s in size.split('x')),
+                          band_pixels)
+    return build_train(kind, rest, hessian_vector, batch_size)
+
+
 def run_item(args) -> None:
     import torch
     torch.set_num_threads(args.threads)
-    kind, rest = args.item.split(':', 1)
-    if kind == 'fuse':
-        impl, size = rest.split(':')
-        step = build_fuse(impl, tuple(int(s) for s in size.split('x')),
-                          args.band_pixels)
-    else:
-        step = build_train(kind, rest, args.hessian_vector)
+    step = build_step(args.item, args.band_pixels, args.hessian_vector,
+                      args.batch_size)
     base = proc_status_kb('VmRSS')
     for _ in range(args.warmup):
         step()
@@ -247,7 +276,8 @@ def measure(item: str, args) -> dict:
            '--runs', str(args.runs), '--warmup', str(args.warmup),
            '--threads', str(args.threads),
            '--hessian-vector', args.hessian_vector,
-           '--band-pixels', str(args.band_pixels)]
+           '--band-pixels', str(args.band_pixels),
+           '--batch-size', str(args.batch_size)]
     if args.no_malloc_tuning:
         cmd.append('--no-malloc-tuning')
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -389,6 +419,8 @@ def main() -> None:
     parser.add_argument('--band-pixels', type=int, default=32768,
                         help="fast ReFusion's inference row bands "
                         '(model.band_pixels; 0: whole image)')
+    parser.add_argument('--batch-size', type=int, default=0,
+                        help="pairs per training batch (0: the config's)")
     parser.add_argument('--frozen', action='store_true',
                         help='also measure meta pairs and F+T iterations '
                         'with a frozen task model')
@@ -460,7 +492,7 @@ def main() -> None:
     if '480x640' in args.sizes:
         print('reference, not comparable with this run: the official code '
               'took 3.87 s and +992 MB at 480x640 on another machine and '
-              'day (issue 8)')
+              'day')
     for setup in args.setups:
         p, m, f = (results.get(f'{k}:{setup}', [None])[-1]
                    for k in ('plain', 'meta', 'ft'))
