@@ -24,13 +24,15 @@ RUN_DIR="$(ls -d "$WORK"/2*/ | tail -n 1)"
 CKPT="$WORK/$(xargs basename < "$WORK/last_checkpoint")"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" \
   2>&1 | tee "$WORK/test_output.txt"
-"$PY" tools/misc/demo_panels.py "$CONFIG" "$CKPT" --out "$WORK/panels"
+"$PY" tools/misc/demo_panels.py "$CONFIG" "$CKPT" --out "$WORK/panels" \
+  | tee "$WORK/panels_output.txt"
 "$PY" tools/analysis_tools/plot_curves.py "$WORK" --out "$WORK/curves.png"
 
 MAP="$(grep -o 'pascal_voc/mAP: [0-9.]*' "$WORK/test_output.txt" | tail -n 1)"
 echo
 echo "Demo finished in $(( $(date +%s) - START )) s (after setup)."
 echo "  detector on the fused test images: bbox mAP@0.5 = ${MAP#*: }"
+echo "  $(grep "^G's w_ir" "$WORK/panels_output.txt")"
 echo "  panels (IR | visible | fused | w_ir | detections): $WORK/panels/"
 echo "  learning curves:     $WORK/curves.png"
 echo "  checkpoint:          $CKPT"

@@ -43,3 +43,27 @@ def object_mask(data_samples: list, shape: tuple,
             raise KeyError('object_mask: a data sample has neither '
                            '`gt_sem_seg` nor `gt_instances`')
     return mask
+
+
+class ObjectBackgroundMean:
+    """Running means of a per-pixel map on the annotated objects' pixels
+    and on the rest (e.g. G's w_ir), over batches.
+
+    Call :meth:`add` with a (B, 1, H, W) map and the batch's data samples
+    (see :func:`object_mask`); :meth:`result` gives ``objects`` and
+    ``background`` (a part with no pixel is left out).
+    """
+
+    def __init__(self) -> None:
+        self.sums = dict(objects=[0.0, 0], background=[0.0, 0])
+
+    def add(self, values: Tensor, data_samples: list,
+            boxes_scaled: bool = True) -> None:
+        mask = object_mask(data_samples, values.shape[-2:],
+                           boxes_scaled).to(values.device)
+        for key, part in (('objects', mask), ('background', ~mask)):
+            self.sums[key][0] += values[part].sum().item()
+            self.sums[key][1] += int(part.sum())
+
+    def result(self) -> dict:
+        return {k: s / n for k, (s, n) in self.sums.items() if n}

@@ -246,12 +246,14 @@ def test_plot_curves(tmp_path):
              loss_task=3.0 - 0.1 * i, w_ir_mean=0.5, probe_w_ir_mean=0.4,
              phase=float(i % 2), iter=i, epoch=1, step=i)
         for i in range(1, 6)
-    ] + [{'pascal_voc/mAP': 0.1, 'fusion/EN': 6.5, 'step': 1}]
+    ] + [{'pascal_voc/mAP': 0.1, 'fusion/EN': 6.5, 'step': 1,
+          'coco/bbox_mAP_l': -1.0}]
     (run_dir / 'scalars.json').write_text(
         '\n'.join(json.dumps(r) for r in records) + '\n')
     out = str(tmp_path / 'curves.png')
     log = run(['tools/analysis_tools/plot_curves.py', str(tmp_path), '--out',
                out])
+    # (bbox_mAP_l = -1, no large objects, is not a curve.)
     assert '9 scalar(s) from 1 file(s)' in log
     image = cv2.imread(out)
     assert image is not None and image.shape[0] > 200

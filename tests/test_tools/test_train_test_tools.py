@@ -4,7 +4,7 @@ import os.path as osp
 import re
 
 import pytest
-from helpers import finish_tool, start_tool
+from helpers import finish_tool, load_tool, start_tool
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -78,7 +78,18 @@ def test_demo_panels_draw_every_test_image(tested_m3fd):
     out = tested_m3fd['panel_log']
     panels = sorted(glob.glob(osp.join(tested_m3fd['panel_dir'], '*.png')))
     assert len(panels) == 4 and '4 panel(s) written' in out
+    assert re.search(r"G's w_ir on the test images: objects [\d.]+, "
+                     r'background [\d.]+ \(gap [-+][\d.]+\): ', out), out
     import cv2
     panel = cv2.imread(panels[0])
     # Five tiles (IR | visible | fused | w_ir | predictions), enlarged.
     assert panel.shape[0] >= 288 and panel.shape[1] == 5 * panel.shape[0] * 80 // 64
+
+
+def test_demo_panels_verdict_on_g():
+    verdict = load_tool('tools/misc/demo_panels.py').generator_verdict
+    uniform = verdict(dict(objects=0.52, background=0.50), 0.05)
+    assert 'gap +0.020' in uniform and 'uniform at this budget' in uniform
+    apart = verdict(dict(objects=0.40, background=0.50), 0.05)
+    assert 'gap -0.100' in apart and 'apart from the background' in apart
+    assert 'no annotated objects' in verdict(dict(background=0.5), 0.05)

@@ -453,7 +453,7 @@ def generator_weights(work_dir: str, device: str) -> dict:
     from mmengine.dataset import pseudo_collate
 
     from tdfusion_mm.registry import DATASETS
-    from tdfusion_mm.utils import object_mask
+    from tdfusion_mm.utils import ObjectBackgroundMean
     cache = osp.join(work_dir, 'g_weights.json')
     if osp.exists(cache):
         with open(cache) as f:
@@ -462,19 +462,15 @@ def generator_weights(work_dir: str, device: str) -> dict:
     if model is None:
         return {}
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
-    sums = dict(objects=[0.0, 0], background=[0.0, 0])
+    means = ObjectBackgroundMean()
     with torch.no_grad():
         for i in range(len(dataset)):
             data = model.data_preprocessor(pseudo_collate([dataset[i]]),
                                            False)
             inputs = data['inputs']
             w_ir = model.loss_weights(inputs['ir'], inputs['vis'])[:, :1]
-            mask = object_mask(data['data_samples'], w_ir.shape[-2:],
-                               boxes_scaled=False).to(w_ir.device)
-            for key, part in (('objects', mask), ('background', ~mask)):
-                sums[key][0] += w_ir[part].sum().item()
-                sums[key][1] += int(part.sum())
-    result = {f'w_ir_{k}': s / n for k, (s, n) in sums.items() if n}
+            means.add(w_ir, data['data_samples'], boxes_scaled=False)
+    result = {f'w_ir_{k}': v for k, v in means.result().items()}
     with open(cache, 'w') as f:
         json.dump(result, f)
     return result

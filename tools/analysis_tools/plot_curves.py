@@ -9,7 +9,8 @@ group of scalars against the training iteration: the fusion loss and its
 terms, the task losses, the learning rates, and G's mean infrared weight
 (``w_ir_mean`` of the training batches, ``probe_*`` of the fixed probe of
 ``LearnableFusionLossHook``); validation metrics get a last panel against
-the epoch (or the iteration for iteration-based runs).
+the epoch (or the iteration for iteration-based runs); a metric of -1
+(mmdet's COCO metric for "no objects of this size") is not drawn.
 """
 import argparse
 import glob
@@ -76,6 +77,8 @@ def collect(records: list):
             if key in NOT_PLOTTED or not isinstance(value, (int, float)):
                 continue
             if not is_train:
+                if value == -1:  # mmdet's "no objects of this size"
+                    continue
                 val[key][0].append(record['step'])
                 val[key][1].append(value)
                 continue

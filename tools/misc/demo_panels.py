@@ -7,6 +7,11 @@ Detections are drawn in red with their score (those above ``--score-thr``),
 the ground-truth boxes in green; segmentation predictions are blended in the
 dataset's palette. Images are enlarged to at least ``--min-height`` pixels
 (nearest neighbour) so that small demo images stay readable.
+
+It ends with G's mean w_ir on the annotated objects' pixels and on the rest
+of the test images, and says whether G tells them apart: a gap of less than
+``--uniform-gap`` (0.05) means G's weights are uniform, i.e. G has not
+learned where the task needs the infrared.
 """
 import argparse
 import os
@@ -20,7 +25,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from tdfusion_mm.registry import DATASETS, MODELS
-from tdfusion_mm.utils import register_all_modules
+from tdfusion_mm.utils import ObjectBackgroundMean, register_all_modules
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file
 from tdfusion_mm.utils.image_dtype import int_to_unit, unit_to_uint8
 from tdfusion_mm.visualization import fusion_panel
@@ -34,6 +39,9 @@ def parse_args():
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--min-height', type=int, default=288)
     parser.add_argument('--max-images', type=int, default=None)
+    parser.add_argument('--uniform-gap', type=float, default=0.05,
+                        help='w_ir gap between objects and background '
+                        'below which G is reported as uniform')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -86,10 +94,14 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     count = len(dataset) if args.max_images is None else min(
         args.max_images, len(dataset))
+    g_means = ObjectBackgroundMean()
     for i in range(count):
         item = dataset[i]
         with torch.no_grad():
             data = model.data_preprocessor(pseudo_collate([item]), False)
+            inputs = data['inputs']
+            g_means.add(model.loss_weights(inputs['ir'], inputs['vis'])[:, :1],
+                        data['data_samples'], boxes_scaled=False)
             sample = model.predict(data['inputs'], data['data_samples'])[0]
             ir = read_unit(sample.ir_path, cv2.IMREAD_GRAYSCALE)
             vis_bgr = read_unit(sample.img_path, cv2.IMREAD_COLOR)
@@ -123,6 +135,23 @@ def main():
             raise OSError(f'cannot write {path}')
     print(f'{count} panel(s) written to {args.out} (IR | visible | fused | '
           "w_ir | T's predictions)")
+    print(generator_verdict(g_means.result(), args.uniform_gap))
+
+
+def generator_verdict(means: dict, uniform_gap: float) -> str:
+    """One line: G's w_ir on objects and background, and whether it tells
+    them apart by ``uniform_gap``."""
+    if len(means) < 2:
+        return ("G's w_ir: the test images have no annotated objects (or "
+                'no background) to compare')
+    gap = means['objects'] - means['background']
+    line = (f"G's w_ir on the test images: objects {means['objects']:.3f}, "
+            f"background {means['background']:.3f} (gap {gap:+.3f}): ")
+    if abs(gap) < uniform_gap:
+        return line + (f'uniform at this budget (|gap| < {uniform_gap}): G '
+                       'has not learned where the task needs the infrared')
+    return line + (f'G weighs the objects apart from the background (|gap| '
+                   f'>= {uniform_gap})')
 
 
 if __name__ == '__main__':
