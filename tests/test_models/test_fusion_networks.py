@@ -94,3 +94,26 @@ def test_bias_free_variant_builds():
     assert out.shape == (1, 1, 9, 11)
     # 4 + 4 encoder/decoder blocks x 2 norms lose their bias vectors
     assert count_params(model) == OFFICIAL_REFUSION_PARAMS - 2 * (4 * 16 + 2 * 32)
+
+
+def test_centred_logits_level_is_the_balance():
+    """With ``centre_logits`` each image's mean logit difference is the
+    learned ``balance``; the official layout's keys are unchanged."""
+    torch.manual_seed(0)
+    official = LossGenerationModule(dim=4, num_blocks=1, num_heads=1)
+    centred = LossGenerationModule(dim=4, num_blocks=1, num_heads=1,
+                                   centre_logits=True)
+    assert set(centred.state_dict()) - set(official.state_dict()) == \
+        {'balance'}
+    centred.load_state_dict(official.state_dict(), strict=False)
+    with torch.no_grad():
+        centred.balance.fill_(0.7)
+    ir, vis = random_pair(24, 40, b=2)
+    w = centred(ir, vis)
+    assert torch.allclose(w.sum(1), torch.ones(2, 24, 40))
+    level = torch.logit(w[:, 0], eps=1e-6).mean((1, 2))
+    assert torch.allclose(level, torch.full((2, ), 0.7), atol=1e-4), level
+    # The spatial pattern is the official one's, shifted per image.
+    w_official = official(ir, vis)
+    diff = torch.logit(w_official[:, 0]) - torch.logit(w[:, 0])
+    assert diff.std((1, 2)).max() < 1e-4, diff.std((1, 2))

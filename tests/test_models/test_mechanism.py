@@ -21,9 +21,11 @@ it; the objects sit at fixed places, jittered) go through the package's own
 (its total movement ``G_MOVEMENT``, max-normalised as in the paper).
 
 Controls: with the hypergradient's sign flipped, or w_ir and w_vis
-exchanged in the fusion loss, the order reverses. Run
-``python tests/test_models/test_mechanism.py --seeds 8 --threads 1 2`` to
-see the margins of all three over seeds and thread counts.
+exchanged in the fusion loss, the order reverses. The LPN with
+``centre_logits=True`` (one block of 4 channels) learns the same order.
+Run ``python tests/test_models/test_mechanism.py --seeds 8 --threads 1 2``
+(``--generator centred_lpn`` or ``lpn``, ``--movement M``) to see the
+margins of all three over seeds and thread counts.
 """
 from contextlib import contextmanager
 
@@ -137,14 +139,21 @@ def make_batch(rng):
     return dict(inputs=dict(ir=irs, vis=viss), data_samples=samples)
 
 
-def build_tdfusion():
-    """The tiny TDFusion: ReFusion (dim 4), the positional G, the frozen
-    oracle segmentor (background weighted 0.1 in its loss)."""
+POSITIONAL_G = dict(type='MechanismPositionalGenerator', size=SIZE)
+# The LPN (one block of 4 channels) with its logit difference centred per
+# image and a learned global balance.
+CENTRED_LPN = dict(type='LossGenerationModule', dim=4, num_blocks=1,
+                   num_heads=1, centre_logits=True)
+
+
+def build_tdfusion(generator=POSITIONAL_G):
+    """The tiny TDFusion: ReFusion (dim 4), G, the frozen oracle
+    segmentor (background weighted 0.1 in its loss)."""
     model = MODELS.build(dict(
         type='TDFusion',
         fusion_backbone=dict(type='ReFusion', dim=4, num_blocks=1,
                              num_heads=1),
-        loss_generator=dict(type='MechanismPositionalGenerator', size=SIZE),
+        loss_generator=generator,
         fusion_loss=dict(type='LearnableFusionLoss'),
         task_model=dict(
             _scope_='mmseg', type='EncoderDecoder',
@@ -169,13 +178,13 @@ def build_tdfusion():
     return model
 
 
-def build_model(seed, swap_weights=False):
+def build_model(seed, swap_weights=False, generator=POSITIONAL_G):
     """TDFusion and its two optimizers (T is frozen); G's is SGD on the
     package's max-normalised hypergradient, lr = movement / pairs."""
     init_default_scope('tdfusion_mm')
     torch.manual_seed(seed)
     with registered():
-        model = build_tdfusion()
+        model = build_tdfusion(generator)
     if swap_weights:
         loss = model.fusion_loss
         forward = loss.forward
@@ -203,14 +212,15 @@ def w_ir_by_class(model, rng, batches=4):
     return sums / counts
 
 
-def run(seed=0, flip_sign=False, swap_weights=False):
-    """``META_PAIRS`` meta pairs from a fresh F and G.
+def run(seed=0, flip_sign=False, swap_weights=False, generator=POSITIONAL_G):
+    """``META_PAIRS`` meta pairs from a fresh F and G (``generator``'s
+    config).
 
     Returns:
         ndarray: G's mean w_ir on background, infrared's objects, visible
         objects.
     """
-    model, optims = build_model(seed, swap_weights)
+    model, optims = build_model(seed, swap_weights, generator)
     rng = np.random.default_rng(seed)
     model.train()
     if flip_sign:
@@ -269,6 +279,14 @@ def test_g_learns_where_the_infrared_carries_the_task(seed, threads):
     assert ordered(w_ir), w_ir
 
 
+def test_centred_lpn_learns_where():
+    """The LPN with ``centre_logits``: its shared parameters shape only
+    the spatial part, so it learns the same order as the positional G."""
+    with threads_no_denormals(1):
+        w_ir = run(0, generator=CENTRED_LPN)
+    assert ordered(w_ir), w_ir
+
+
 @pytest.mark.parametrize('control', ['flip_sign', 'swap_weights'])
 def test_controls_reverse_the_order(control):
     """A sign error in the hypergradient, or the weights paired with the
@@ -286,7 +304,14 @@ if __name__ == '__main__':
     parser = argparse.ArgumentParser(description='margins over seeds')
     parser.add_argument('--seeds', type=int, default=8)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--generator', default='positional',
+                        choices=['positional', 'centred_lpn', 'lpn'])
+    parser.add_argument('--movement', type=float, default=G_MOVEMENT)
     args = parser.parse_args()
+    G_MOVEMENT = args.movement
+    generator = dict(positional=POSITIONAL_G, centred_lpn=CENTRED_LPN,
+                     lpn=dict(CENTRED_LPN, centre_logits=False))[
+                         args.generator]
     MMLogger.get_instance('mmengine').setLevel('ERROR')  # init reports
     for name, kw in (('as is', {}), ('sign flipped', dict(flip_sign=True)),
                      ('w_ir/w_vis exchanged', dict(swap_weights=True))):
@@ -294,7 +319,7 @@ if __name__ == '__main__':
             for seed in range(args.seeds):
                 start = time.time()
                 with threads_no_denormals(threads):
-                    bg, ir, vis = run(seed, **kw)
+                    bg, ir, vis = run(seed, generator=generator, **kw)
                 print(f'{name:20s} {threads} thr seed {seed}: w_ir on '
                       f'background {bg:.3f}, infrared objects {ir:.3f}, '
                       f'visible objects {vis:.3f}; ir - bg {ir - bg:+.3f}, '

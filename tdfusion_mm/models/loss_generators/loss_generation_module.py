@@ -38,6 +38,12 @@ class LossGenerationModule(BaseModule):
         ffn_expansion_factor (float): GDFN expansion. Defaults to 2.
         bias (bool): Convolution bias. Defaults to False.
         norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
+        centre_logits (bool): Beyond the paper: centre the logit difference
+            ``out[:, 0] - out[:, 1]`` per image and add a separately learned
+            global ``balance`` before the (two-channel) softmax, so that the
+            network's parameters shape only where w_ir is above or below the
+            image's own level, and the common level is one scalar. False
+            (default) is the official LPN.
         init_cfg (dict | list[dict], optional): mmengine init config.
             Defaults to None (PyTorch default initialisation, as official).
     """
@@ -49,6 +55,7 @@ class LossGenerationModule(BaseModule):
                  ffn_expansion_factor: float = 2,
                  bias: bool = False,
                  norm_type: str = 'WithBias',
+                 centre_logits: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
 
@@ -61,6 +68,9 @@ class LossGenerationModule(BaseModule):
         self.out1 = nn.Conv2d(dim * 2, dim, 3, padding=1, bias=bias)
         self.out2 = nn.PReLU(num_parameters=1, init=0.25)
         self.out3 = nn.Conv2d(dim, 2, 3, padding=1, bias=bias)
+        self.centre_logits = centre_logits
+        if centre_logits:
+            self.balance = nn.Parameter(torch.zeros(()))
 
     def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
         """Predict the intensity-loss weights.
@@ -78,4 +88,9 @@ class LossGenerationModule(BaseModule):
         x2 = self.encoder2(self.patch_embed2(vis))
         out = self.encoder3(torch.cat([x1, x2], dim=1))
         out = self.out3(self.out2(self.out1(out)))
+        if self.centre_logits:
+            diff = out[:, :1] - out[:, 1:]
+            diff = diff - diff.mean((2, 3), keepdim=True) + self.balance
+            w_ir = torch.sigmoid(diff)
+            return torch.cat([w_ir, 1 - w_ir], dim=1)
         return out.softmax(dim=1)
