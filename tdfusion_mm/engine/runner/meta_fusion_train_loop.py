@@ -21,7 +21,10 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
 
     A meta pair is two consecutive batches of the training dataloader (the
     inner and the outer batch), given to the model as
-    ``dict(inner=..., outer=...)``; it updates G only. The pass that follows
+    ``dict(inner=..., outer=...)``; it updates G only. With
+    ``meta_batch_size`` k, both come from one batch instead: its first k
+    samples are the inner batch, the next k the outer one (a batch with
+    fewer than 2k samples is passed over). The pass that follows
     updates F and T on every batch. Both count as iterations, so
     ``max_iters = max_epochs * (meta_steps + len(dataloader))`` and hooks see
     every one of them; :attr:`phase` tells which phase is running.
@@ -52,6 +55,11 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             whatever the schedule (a later decay of the rate, e.g. by
             ``StepLR``, lowers it). The paper's is ``1e-4 x 40 x 200 = 0.8``.
             None keeps the optimizer's own rate. Defaults to None.
+        meta_batch_size (int, optional): Samples in each batch of a meta
+            pair, at most half the dataloader's batch size (a meta pair
+            costs about this many times one sample's; smaller meta batches
+            buy more, smaller steps of G). None: two whole batches.
+            Defaults to None.
         val_begin (int): First epoch to validate. Defaults to 1.
         val_interval (int): Validation interval in epochs. Defaults to 1.
         dynamic_intervals (list, optional): See ``EpochBasedTrainLoop``.
@@ -64,6 +72,7 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                  meta_steps: int = 200,
                  reseed_every_iter: bool = True,
                  generator_movement: Optional[float] = None,
+                 meta_batch_size: Optional[int] = None,
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
@@ -88,6 +97,16 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
                 f'meta_steps > 0, got {generator_movement} with meta_steps='
                 f'{self.meta_steps}')
         self.generator_movement = generator_movement
+        batch_size = getattr(self.dataloader, 'batch_size', None)
+        if meta_batch_size is not None and not (
+                int(meta_batch_size) == meta_batch_size
+                and 1 <= meta_batch_size
+                and (batch_size is None or 2 * meta_batch_size <= batch_size)):
+            raise ValueError(
+                'train_cfg.meta_batch_size must be an integer from 1 to half '
+                f'of train_dataloader.batch_size ({batch_size}), got '
+                f'{meta_batch_size}')
+        self.meta_batch_size = meta_batch_size
         self._max_iters = self._max_epochs * self.iters_per_epoch
         self.phase = PHASE_FUSION_TASK
 
@@ -198,7 +217,7 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
         batches = self._cycle()
         for idx in range(self.meta_steps):
             self._reseed(idx)
-            pair = dict(inner=next(batches), outer=next(batches))
+            pair = self._meta_pair(batches)
             if idx >= done:
                 self.run_iter(idx, pair)
         del batches
@@ -209,6 +228,22 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             data_batch = next(batches)
             if self.meta_steps + idx >= done:
                 self.run_iter(self.meta_steps + idx, data_batch)
+
+    def _meta_pair(self, batches: Iterator) -> dict:
+        """The inner and outer batch of a meta pair (see the class)."""
+        if self.meta_batch_size is None:
+            return dict(inner=next(batches), outer=next(batches))
+        k = self.meta_batch_size
+        # A short batch (an epoch's last) is passed over.
+        for _ in range(len(self.dataloader) + 1):
+            batch = next(batches)
+            if len(batch['data_samples']) >= 2 * k:
+                return dict(inner=slice_batch(batch, 0, k),
+                            outer=slice_batch(batch, k, 2 * k))
+        raise RuntimeError(
+            f'train_cfg.meta_batch_size={k}: no batch of the training '
+            f'dataloader has {2 * k} samples (the dataset has '
+            f'{len(self.dataloader.dataset)})')
 
     def _reseed(self, idx: int) -> None:
         """Seed every generator from the seed and the iteration number."""
@@ -226,3 +261,15 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             if empty:
                 raise RuntimeError('The training dataloader is empty: no '
                                    'meta pair can be drawn')
+
+
+def slice_batch(batch: dict, start: int, stop: int) -> dict:
+    """Samples ``start:stop`` of a collated batch: ``inputs`` (a dict of
+    per-sample lists, or one list) and ``data_samples``."""
+    inputs = batch['inputs']
+    if isinstance(inputs, dict):
+        inputs = {k: v[start:stop] for k, v in inputs.items()}
+    else:
+        inputs = inputs[start:stop]
+    return dict(batch, inputs=inputs,
+                data_samples=batch['data_samples'][start:stop])

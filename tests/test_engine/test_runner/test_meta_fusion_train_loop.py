@@ -12,6 +12,7 @@ from tdfusion_mm.engine.runner import (PHASE_FUSION_TASK, PHASE_META,
 def bare_loop(meta_steps, batches):
     loop = MetaFusionTrainLoop.__new__(MetaFusionTrainLoop)
     loop.meta_steps, loop.dataloader = meta_steps, [None] * batches
+    loop.meta_batch_size = None
     return loop
 
 
@@ -66,6 +67,38 @@ def test_epoch_is_meta_pairs_of_consecutive_batches_then_one_pass():
     assert loop._epoch == 1
 
 
+def collated(*ids):
+    """A collated batch of the samples ``ids``."""
+    return dict(inputs=dict(ir=[f'ir{i}' for i in ids],
+                            vis=[f'vis{i}' for i in ids]),
+                data_samples=[f'sample{i}' for i in ids])
+
+
+class Batches(list):
+    """A dataloader's stand-in: its batches and its dataset."""
+
+    @property
+    def dataset(self):
+        return [s for batch in self for s in batch['data_samples']]
+
+
+def test_meta_batch_size_splits_one_batch_into_inner_and_outer():
+    loop, _, iters = epoch_loop(meta_steps=2, batches=0)
+    # Four samples a batch; the epoch's last batch is short (3 samples).
+    loop.dataloader = Batches([collated(0, 1, 2, 3), collated(4, 5, 6)])
+    loop.meta_batch_size = 2
+    loop.run_epoch()
+    pairs = [batch for _, phase, batch in iters if phase == PHASE_META]
+    assert pairs == [dict(inner=collated(0, 1), outer=collated(2, 3))] * 2
+    # Every batch short: a clear error, not an endless search.
+    loop, _, _ = epoch_loop(meta_steps=1, batches=0)
+    loop.dataloader = Batches([collated(0, 1, 2)])
+    loop.meta_batch_size = 2
+    with pytest.raises(RuntimeError, match='meta_batch_size=2: no batch '
+                       '.* has 4 samples'):
+        loop.run_epoch()
+
+
 def test_resumed_epoch_skips_the_iterations_done():
     loop, _, iters = epoch_loop(meta_steps=2, batches=3, done=3)
     loop.run_epoch()
@@ -113,3 +146,15 @@ def test_generator_movement_sets_g_lr_and_its_scheduler_base():
     loop._runner.optim_wrapper = {}
     with pytest.raises(KeyError, match='loss_generator'):
         loop._set_generator_lr(0.04)
+
+
+@pytest.mark.parametrize('meta_batch_size', [0, 3, 1.5])
+def test_meta_batch_size_beyond_half_a_batch_is_refused(meta_batch_size):
+    loader = torch.utils.data.DataLoader(list(range(8)), batch_size=4)
+    runner = SimpleNamespace(build_dataloader=lambda d, **kw: d)
+    with pytest.raises(ValueError, match='meta_batch_size must be an '
+                       r'integer from 1 to half of .*\(4\)'):
+        MetaFusionTrainLoop(runner, loader, max_epochs=1, meta_steps=1,
+                            meta_batch_size=meta_batch_size)
+    MetaFusionTrainLoop(runner, loader, max_epochs=1, meta_steps=1,
+                        meta_batch_size=2)
