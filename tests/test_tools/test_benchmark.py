@@ -14,7 +14,8 @@ from helpers import load_tool, run_tool
 
 benchmark = load_tool('tools/analysis_tools/benchmark.py')
 TRAIN_KINDS = ('plain', 'meta', 'ft', 'meta-frozen', 'ft-frozen')
-ITEMS = ([f'fuse:{impl}:32x48' for impl in ('fast', 'whole', 'onnx', 'eager')]
+ITEMS = ([f'fuse:{impl}:32x48'
+          for impl in ('fast', 'whole', 'onnx', 'eager', 'light')]
          + [f'{kind}:demo' for kind in TRAIN_KINDS]
          + ['ft:demo_seg'])
 

@@ -81,13 +81,16 @@ def test_video_demo(demo_model, demo_root, tmp_path):
     assert not [f for f in os.listdir(tmp_path) if 'tmp' in f]
 
 
-def test_onnx_export_matches_pytorch(tmp_path):
+@pytest.mark.parametrize('fusion_cfg', [
+    dict(type='ReFusion', dim=8, num_blocks=1, num_heads=2),
+    dict(type='GradientDenseFusion')])
+def test_onnx_export_matches_pytorch(tmp_path, fusion_cfg):
     ort = pytest.importorskip('onnxruntime')
     pytest.importorskip('onnx')
     from tdfusion_mm.apis.onnx_export import export_onnx as export
-    from tdfusion_mm.models.fusion_backbones import ReFusion
+    from tdfusion_mm.registry import MODELS
     torch.manual_seed(0)
-    net = ReFusion(dim=8, num_blocks=1, num_heads=2).eval()
+    net = MODELS.build(fusion_cfg).eval()
     onnx_file = str(tmp_path / 'f.onnx')
     export(net, onnx_file)
     session = ort.InferenceSession(onnx_file,

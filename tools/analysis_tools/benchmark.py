@@ -14,7 +14,8 @@ Items:
   of ``--band-pixels``), ``whole`` the same on the whole image at once
   (``band_pixels=0``), ``onnx`` its ONNX export run by ONNX Runtime (CPU,
   ``--threads`` intra-op threads), ``eager`` the straightforward reference
-  kept in ``tdfusion_mm.testing``.
+  kept in ``tdfusion_mm.testing``; ``light`` is the light network
+  ``GradientDenseFusion`` (its defaults) on the whole image.
 * ``plain``: a plain fusion step (G's weights under no-grad, F forward on
   the crops, fusion loss, backward, F's optimizer step).
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
@@ -90,7 +91,12 @@ def build_fuse(impl: str, size, band_pixels: int):
     import torch
     from tdfusion_mm.models.fusion_backbones import ReFusion
     torch.manual_seed(0)
-    net = ReFusion(band_pixels=0 if impl == 'whole' else band_pixels).eval()
+    if impl == 'light':
+        from tdfusion_mm.models.fusion_backbones import GradientDenseFusion
+        net = GradientDenseFusion().eval()
+    else:
+        net = ReFusion(
+            band_pixels=0 if impl == 'whole' else band_pixels).eval()
     ir = torch.rand(1, 1, *size)
     vis = torch.rand(1, 1, *size)
     if impl == 'onnx':
@@ -390,7 +396,7 @@ def main() -> None:
                         default=['256x256', '480x640', '1024x1280'],
                         help='fusion inference sizes, HxW')
     parser.add_argument('--impls', nargs='+', default=['fast', 'eager'],
-                        choices=['fast', 'whole', 'onnx', 'eager'])
+                        choices=['fast', 'whole', 'onnx', 'eager', 'light'])
     parser.add_argument('--rounds', type=int, default=1,
                         help='measure all items this many times, '
                         'alternated')

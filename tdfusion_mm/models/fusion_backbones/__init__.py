@@ -1,6 +1,10 @@
 """Fusion networks (F) and their official-checkpoint conversion."""
 from .official_checkpoint import (build_target_network,
                                   convert_official_state_dict)
+from .gradient_dense_fusion import GradientDenseFusion
 from .refusion import ReFusion
 
-__all__ = ['ReFusion', 'convert_official_state_dict', 'build_target_network']
+__all__ = [
+    'ReFusion', 'GradientDenseFusion', 'convert_official_state_dict',
+    'build_target_network'
+]
