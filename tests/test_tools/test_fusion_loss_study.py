@@ -112,6 +112,21 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
             assert cfg.model.loss_generator.num_blocks == 1
 
 
+def test_run_configs_light_fusion_centred_g_and_meta_batch(tmp_path):
+    args = study.parse_args([
+        '--tasks', 'demo', '--demo', str(tmp_path / 'demo'), '--work-dir',
+        str(tmp_path / 'wd'), '--fusion', 'light', '--centre-logits',
+        '--meta-batch-size', '2'])
+    learned = Config.fromfile(study.run_config('demo', 'learned', 0, args))
+    assert learned.model.fusion_backbone == dict(type='GradientDenseFusion')
+    assert learned.model.loss_generator.centre_logits is True
+    assert learned.train_cfg.meta_batch_size == 2
+    fixed = Config.fromfile(study.run_config('demo', 'fixed', 0, args))
+    assert fixed.model.loss_generator.type == 'FixedLossWeights'
+    assert 'centre_logits' not in fixed.model.loss_generator
+    assert fixed.train_cfg.meta_batch_size is None
+
+
 def test_paired_difference_counts_signs():
     table = {('demo', 'learned', s): {'pascal_voc/mAP': v}
              for s, v in enumerate((0.6, 0.5, 0.7))}

@@ -108,6 +108,17 @@ def parse_args(argv=None):
                         help='width of F and G (one Restormer block of this '
                         'many channels per branch, as the demo); 0 keeps the '
                         "config's networks (the paper's)")
+    parser.add_argument('--fusion', default='refusion',
+                        choices=['refusion', 'light'],
+                        help='F: ReFusion (narrowed by --fusion-dim) or the '
+                        'light GradientDenseFusion')
+    parser.add_argument('--centre-logits', action='store_true',
+                        help="G's logit difference centred per image with a "
+                        'learned balance (model.loss_generator.centre_logits'
+                        ', beyond the paper)')
+    parser.add_argument('--meta-batch-size', type=int, default=None,
+                        help='train_cfg.meta_batch_size of the learned runs '
+                        '(both batches of a meta pair from one batch)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at once (on the CPU each gets cores / jobs '
@@ -311,6 +322,11 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
             cfg.optim_wrapper[part].optimizer.lr = budget['lr']
     if args.fusion_dim:
         narrow_fusion(cfg, args.fusion_dim)
+    if args.fusion == 'light':
+        cfg.model.fusion_backbone = dict(type='GradientDenseFusion')
+    if args.centre_logits and 'FixedLossWeights' not in \
+            cfg.model.loss_generator['type']:
+        cfg.model.loss_generator.centre_logits = True
     cfg.test_dataloader = cfg.val_dataloader
     # The run's final entry must hold the fusion metrics (see final_metrics).
     cfg.val_evaluator = [data['metric'],
@@ -327,7 +343,8 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     ).get(variant, 0)
     cfg.train_cfg.update(
         max_epochs=epochs, val_interval=epochs, meta_steps=meta_steps,
-        generator_movement=args.generator_movement if learned else None)
+        generator_movement=args.generator_movement if learned else None,
+        meta_batch_size=args.meta_batch_size if learned else None)
     # Constant learning rates: the budgets are too short for step decay.
     cfg.param_scheduler = None
     if variant not in (WARM_RUN, 'learned_scratch'):
