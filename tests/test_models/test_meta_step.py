@@ -26,9 +26,11 @@ class TinyGenerator(nn.Module):
         return torch.softmax(self.conv(torch.cat([ir, vis], 1)), dim=1)
 
 
-def make_problem():
+def make_problem(fusion_type=TinyFusion):
+    """F (``fusion_type()``), G, the loss, inner and outer batches and a
+    task loss, all in float64."""
     torch.manual_seed(0)
-    fusion, generator = TinyFusion().double(), TinyGenerator().double()
+    fusion, generator = fusion_type().double(), TinyGenerator().double()
     with torch.no_grad():  # make G's influence on the loss large enough
         generator.conv.weight.mul_(4)
     task = nn.Conv2d(1, 2, 3, padding=1).double()

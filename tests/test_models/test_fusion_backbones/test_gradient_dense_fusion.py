@@ -2,12 +2,10 @@
 meta step through it (forward mode) against finite differences."""
 import pytest
 import torch
-from test_models.test_meta_step import (INNER_LR, TinyGenerator,
-                                        finite_difference, relative_error)
-from torch import nn
+from test_models.test_meta_step import (INNER_LR, finite_difference,
+                                        make_problem, relative_error)
 
 from tdfusion_mm.models.fusion_backbones import GradientDenseFusion
-from tdfusion_mm.models.losses import LearnableFusionLoss
 from tdfusion_mm.models.meta import meta_hypergradient
 from tdfusion_mm.registry import MODELS
 
@@ -53,25 +51,8 @@ def test_forward_mode_matches_finite_differences():
 
 
 def test_exact_hypergradient_matches_finite_differences():
-    torch.manual_seed(0)
-    fusion = GradientDenseFusion(channels=2, growth=2).double()
-    generator = TinyGenerator().double()
-    with torch.no_grad():
-        generator.conv.weight.mul_(4)
-    task = nn.Conv2d(1, 2, 3, padding=1).double().requires_grad_(False)
-    inner = dict(ir=torch.rand(2, 1, 8, 8, dtype=torch.float64),
-                 vis=torch.rand(2, 1, 8, 8, dtype=torch.float64))
-    outer = dict(ir=torch.rand(2, 1, 10, 12, dtype=torch.float64),
-                 vis=torch.rand(2, 1, 10, 12, dtype=torch.float64))
-    target = torch.randint(0, 2, (2, 10, 12))
-
-    def task_loss_fn(fused):
-        return nn.functional.cross_entropy(task(fused), target)
-
-    loss = LearnableFusionLoss()
-    result = meta_hypergradient(fusion, generator, loss, inner, outer,
-                                task_loss_fn, INNER_LR)
-    fd = finite_difference(fusion, generator, loss, inner, outer,
-                           task_loss_fn)
+    problem = make_problem(lambda: GradientDenseFusion(channels=2, growth=2))
+    result = meta_hypergradient(*problem, INNER_LR)
+    fd = finite_difference(*problem)
     assert sum(v.abs().sum() for v in fd.values()) > 1e-8
     assert relative_error(result.hypergrads, fd) < 1e-4
