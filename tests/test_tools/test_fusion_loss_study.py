@@ -127,6 +127,20 @@ def test_run_configs_light_fusion_centred_g_and_meta_batch(tmp_path):
     assert fixed.train_cfg.meta_batch_size is None
 
 
+def test_frozen_design_keeps_stage_one_t(tmp_path):
+    args = study.parse_args([
+        '--tasks', 'demo', '--demo', str(tmp_path / 'demo'), '--work-dir',
+        str(tmp_path / 'wd'), '--meta-steps', 'demo=6'])
+    for variant in ('fixed_frozen', 'learned_frozen'):
+        cfg = Config.fromfile(study.run_config('demo', variant, 0, args))
+        assert cfg.model.freeze_task_model is True
+        assert cfg.model.task_checkpoint == cfg.load_from == osp.abspath(
+            study.warm_checkpoint(args, 'demo'))
+        fixed = variant == 'fixed_frozen'
+        assert (cfg.model.loss_generator.type == 'FixedLossWeights') == fixed
+        assert cfg.train_cfg.meta_steps == (0 if fixed else 6)
+
+
 def test_paired_difference_counts_signs():
     table = {('demo', 'learned', s): {'pascal_voc/mAP': v}
              for s, v in enumerate((0.6, 0.5, 0.7))}
@@ -135,6 +149,10 @@ def test_paired_difference_counts_signs():
     text = study.paired_difference('demo', table, [0, 1, 2])
     assert text.startswith('+5.00') and 'better in 2 of 3' in text
     assert '+10.00, -5.00, +10.00' in text
+    # sd 8.66, t(2) = 4.303: half width 21.52; 2 of 3 signs: p = 1.
+    assert '95 % interval [-16.52, +26.52]' in text and 'p = 1 (' in text
+    assert study.sign_test_p([1.0] * 8) == 2 / 2**8
+    assert study.sign_test_p([1.0, -1.0, 0.0]) == 1.0
     assert study.mean_std([1.0, 2.0, 3.0]) == '2.00 ± 1.00 (1.00 / 2.00 / ' \
         '3.00)'
 

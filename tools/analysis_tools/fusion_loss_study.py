@@ -22,16 +22,22 @@ scenes, People and Car), ``seg`` (SegFormer-B0 on the MSRS bench split) and
    * ``learned_scratch``: the paper's setting, TDFusion from scratch for
      ``--warm-epochs + --epochs`` epochs with the same G budget: about as
      many meta pairs in all as ``learned`` (spread over its epochs, rounded
-     up per epoch) and the same ``generator_movement``.
+     up per epoch) and the same ``generator_movement``;
+   * ``fixed_frozen`` / ``learned_frozen`` ("fit F to the task network I
+     have"): as ``fixed`` / ``learned``, with stage 1's T frozen
+     (``model.freeze_task_model``, T from the stage-1 checkpoint): only F
+     and G differ, so T's training noise is out of the comparison.
 
 Every run is ``tools/train.py`` on a config written into its work dir and
 is evaluated at its end on the held-out split (mIoU or bbox mAP@0.5, and
 the fusion metrics of what T saw). For the learned variants, G's infrared
 weight is measured on the held-out pairs, on the pixels of the annotated
 objects (boxes, or mask classes other than 0) and on the rest. The report
-gives per variant the mean and standard deviation over seeds, the paired
-difference learned - fixed per seed with its sign count, G's weights, the
-wall time of every run, and a panel.
+gives per variant the mean and standard deviation over seeds, per design
+(joint: ``learned - fixed``; frozen T: ``learned_frozen - fixed_frozen``)
+the paired difference per seed with its mean, a 95 % t interval and the
+two-sided exact sign-test p-value, G's weights, the wall time of every
+run, and a panel.
 
 Splits: the demo scenes' own train/test split; MSRS's fixed
 ``splits/bench_train.txt`` / ``bench_val.txt``; the LLVIP subset has boxes
@@ -47,6 +53,7 @@ import argparse
 import copy
 import glob
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -55,7 +62,14 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-VARIANTS = ('visible', 'infrared', 'fixed', 'learned', 'learned_scratch')
+VARIANTS = ('visible', 'infrared', 'fixed', 'learned', 'learned_scratch',
+            'fixed_frozen', 'learned_frozen')
+# (design, learned variant, fixed variant) of the paired differences.
+DESIGNS = (('joint', 'learned', 'fixed'),
+           ('frozen T', 'learned_frozen', 'fixed_frozen'))
+# Two-sided 95 % quantiles of Student's t for 1..10 degrees of freedom.
+T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
+         2.228)
 WARM_RUN = 'stage1_fixed'
 VOC_MAP50 = dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=[0.5],
                  eval_mode='area')
@@ -83,6 +97,9 @@ VARIANT_MODEL = dict(
                                    w_ir=0.5)),
     learned=dict(),
     learned_scratch=dict())
+VARIANT_MODEL.update(
+    fixed_frozen=dict(VARIANT_MODEL['fixed'], freeze_task_model=True),
+    learned_frozen=dict(freeze_task_model=True))
 VARIANT_MODEL[WARM_RUN] = VARIANT_MODEL['fixed']
 
 
@@ -338,7 +355,7 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
                   learned_scratch=budget['warm_epochs'] + budget['epochs']
                   ).get(variant, budget['epochs'])
     meta_steps = dict(
-        learned=budget['meta_steps'],
+        learned=budget['meta_steps'], learned_frozen=budget['meta_steps'],
         learned_scratch=-(-budget['meta_steps'] * budget['epochs'] // epochs)
     ).get(variant, 0)
     cfg.train_cfg.update(
@@ -349,6 +366,8 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     cfg.param_scheduler = None
     if variant not in (WARM_RUN, 'learned_scratch'):
         cfg.load_from = osp.abspath(warm_checkpoint(args, task))
+    if variant.endswith('_frozen'):
+        cfg.model.task_checkpoint = cfg.load_from
     cfg.default_hooks.checkpoint.update(interval=epochs, max_keep_ckpts=1,
                                         by_epoch=True)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=25)
@@ -436,8 +455,10 @@ def run_all(args) -> None:
     run_queue([(t, WARM_RUN, 0) for t in args.tasks if todo(t, WARM_RUN, 0)],
               args)
     # Seed by seed, so that partial results compare the variants; the
+    # frozen-T design (the one without T's training noise) first, the
     # paper's from-scratch setting (the longest runs) last.
-    order = ('learned', 'fixed', 'infrared', 'visible')
+    order = ('learned_frozen', 'fixed_frozen', 'learned', 'fixed',
+             'infrared', 'visible')
     jobs = [(t, v, s) for s in args.seeds for t in args.tasks for v in order]
     jobs += [(t, 'learned_scratch', s) for s in args.seeds for t in args.tasks]
     run_queue([job for job in jobs
@@ -530,17 +551,38 @@ def mean_std(values, digits=2) -> str:
             f'{statistics.stdev(values):.{digits}f} ({each})')
 
 
-def paired_difference(task, table, seeds) -> str:
-    """learned - fixed per seed, its mean and how many seeds are > 0."""
-    diffs = [task_score(task, table[task, 'learned', s]) -
-             task_score(task, table[task, 'fixed', s]) for s in seeds
-             if (task, 'learned', s) in table and (task, 'fixed', s) in table]
+def sign_test_p(diffs) -> float:
+    """Two-sided exact sign-test p-value of paired differences (zeros
+    dropped)."""
+    nonzero = [d for d in diffs if d != 0]
+    n = len(nonzero)
+    if not n:
+        return 1.0
+    k = min(sum(d > 0 for d in nonzero), sum(d < 0 for d in nonzero))
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def paired_difference(task, table, seeds, learned='learned',
+                      fixed='fixed') -> str:
+    """``learned - fixed`` per seed, its mean, a 95 % t interval, the
+    sign-test p-value and how many seeds are > 0."""
+    diffs = [task_score(task, table[task, learned, s]) -
+             task_score(task, table[task, fixed, s]) for s in seeds
+             if (task, learned, s) in table and (task, fixed, s) in table]
     if not diffs:
         return 'n/a'
     each = ', '.join(f'{d:+.2f}' for d in diffs)
     positive = sum(d > 0 for d in diffs)
-    return (f'{statistics.mean(diffs):+.2f} (per seed: {each}; learned '
-            f'better in {positive} of {len(diffs)})')
+    mean = statistics.mean(diffs)
+    interval = ''
+    if 2 <= len(diffs) <= len(T_975) + 1:
+        half = T_975[len(diffs) - 2] * statistics.stdev(diffs) / math.sqrt(
+            len(diffs))
+        interval = f', 95 % interval [{mean - half:+.2f}, {mean + half:+.2f}]'
+    return (f'{mean:+.2f}{interval}, sign test p = '
+            f'{sign_test_p(diffs):.3g} (per seed: {each}; learned better in '
+            f'{positive} of {len(diffs)})')
 
 
 def panel(task: str, args, out_jpg: str) -> bool:
@@ -632,9 +674,13 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
             cells.append(mean_std(values, 3) if values else '-')
         cells.append(minutes(rows))
         lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
-    lines += ['', 'Paired difference learned - fixed '
-              f'({spec["score"]}): {paired_difference(task, table, args.seeds)}.',
-              '', 'Fusion metrics of what T saw (mean over seeds; for '
+    lines.append('')
+    for design, learned, fixed in DESIGNS:
+        lines.append(
+            f'Paired difference {learned} - {fixed} ({design}, '
+            f'{spec["score"]}): '
+            f'{paired_difference(task, table, args.seeds, learned, fixed)}.')
+    lines += ['', 'Fusion metrics of what T saw (mean over seeds; for '
               'visible/infrared, that image itself):', '',
               '| variant | ' + ' | '.join(FUSION_METRICS) + ' |',
               '|---' * (len(FUSION_METRICS) + 1) + '|']
