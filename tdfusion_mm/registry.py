@@ -33,7 +33,7 @@ MODELS = _child(root.MODELS, [
 MODEL_WRAPPERS = _child(root.MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = _child(root.WEIGHT_INITIALIZERS)
 OPTIMIZERS = _child(root.OPTIMIZERS)
-OPTIM_WRAPPERS = _child(root.OPTIM_WRAPPERS)
+OPTIM_WRAPPERS = _child(root.OPTIM_WRAPPERS, ['tdfusion_mm.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child(root.OPTIM_WRAPPER_CONSTRUCTORS,
                                     ['tdfusion_mm.engine'])
 PARAM_SCHEDULERS = _child(root.PARAM_SCHEDULERS)
