@@ -123,7 +123,9 @@ sys.meta_path.insert(0, _Absent())
 def run_without(modules, args, cwd=REPO, expect_ok=True):
     """Run ``python -c CODE`` or ``python SCRIPT ARGS`` (``args`` a string
     of code or a list) in a fresh process in which ``modules`` (top-level
-    names) cannot be imported. Its stdout + stderr."""
+    names) cannot be imported, on one thread (tiny tensors: two threads on
+    a loaded machine, the device check's smoke run took 124 s instead of
+    4 s). Its stdout + stderr."""
     blocker = _BLOCKER.format(absent=tuple(modules))
     if isinstance(args, str):
         command = ['-c', blocker + args]
@@ -131,7 +133,7 @@ def run_without(modules, args, cwd=REPO, expect_ok=True):
         command = ['-c', blocker + 'import runpy\n'
                    f'sys.argv = {list(args)!r}\n'
                    f'runpy.run_path({args[0]!r}, run_name="__main__")']
-    return finish_tool(start_tool(command, cwd), expect_ok)
+    return finish_tool(start_tool(command, cwd, threads=1), expect_ok)
 
 
 def demo_data_options(data_root):
