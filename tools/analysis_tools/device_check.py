@@ -62,7 +62,9 @@ OFFICIAL_META_PAIR_GB = 17.7
 NUM_CLASSES = 9
 TOLERANCES = {
     'networks_vs_cpu': 1e-4,  # max |difference| / max |CPU value|
-    'hypergradient_float64': 1e-6,  # relative, directional derivatives
+    # directional derivatives against finite differences, the error
+    # relative to the hypergradient's norm
+    'hypergradient_float64': 1e-6,
     'hypergradient_float32': 1e-4,
     'bands_float32': 1e-5,  # max |difference| of fused images in [0, 1]
     'bands_autocast': 2e-2,
@@ -126,6 +128,13 @@ def low_dtypes(device: torch.device) -> list:
         return [torch.float16] + (
             [torch.bfloat16] if torch.cuda.is_bf16_supported() else [])
     return [torch.bfloat16]
+
+
+def autocast_to(device_type: str, dtype):
+    """Autocast to ``dtype``, or nothing for None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype)
 
 
 def sync(device: torch.device) -> None:
@@ -313,9 +322,7 @@ def check_bands(device, sizes) -> dict:
         fused = []
         for band_pixels in (0, 64 * width):
             set_band_pixels(fusion, band_pixels)
-            with torch.inference_mode(), contextlib.ExitStack() as stack:
-                if dtype is not None:
-                    stack.enter_context(torch.autocast(device.type, dtype))
+            with torch.inference_mode(), autocast_to(device.type, dtype):
                 fused.append(fusion(x['ir'], x['vis']).float())
         error = (fused[0] - fused[1]).abs().max().item()
         tol = TOLERANCES['bands_float32' if dtype is None else
@@ -338,9 +345,7 @@ def meta_pair(fusion, generator, loss, task, t_optim, inner, outer,
     device = inner['ir'].device.type
     saved_t = copy.deepcopy(task.state_dict())
     saved_opt = copy.deepcopy(t_optim.state_dict())
-    autocast = torch.autocast(device, dtype) if dtype else \
-        contextlib.nullcontext()
-    with autocast:
+    with autocast_to(device, dtype):
         with torch.no_grad():
             fused = fusion(inner['ir'], inner['vis'])
         lookahead = nn.functional.cross_entropy(task(fused), target_inner)
@@ -353,7 +358,7 @@ def meta_pair(fusion, generator, loss, task, t_optim, inner, outer,
         t_optim.step()
     t_optim.zero_grad()
     crops = dict(ir=inner['ir_crop'], vis=inner['vis_crop'])
-    with autocast:
+    with autocast_to(device, dtype):
         result = meta_hypergradient(
             fusion, generator, loss, crops, outer,
             lambda f: nn.functional.cross_entropy(task(f), target_outer),
@@ -454,9 +459,7 @@ def time_fusion(device, sizes) -> list:
     for shape in sizes['fuse']:
         x = pair(shape, batch=1, device=device)
         for dtype in [None] + low_dtypes(device)[:1]:
-            autocast = torch.autocast(device.type, dtype) if dtype else \
-                contextlib.nullcontext()
-            with torch.inference_mode(), autocast:
+            with torch.inference_mode(), autocast_to(device.type, dtype):
                 fusion(x['ir'], x['vis'])  # warm-up
                 sync(device)
                 reset_peak(device)
