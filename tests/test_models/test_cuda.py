@@ -36,7 +36,7 @@ def test_networks_forward_backward_and_forward_mode_match_the_cpu(check):
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_hypergradient_against_finite_differences(check, dtype):
     with check.full_float32():
-        result = check.check_hypergradient(CUDA, dtype, check.SIZES[False])
+        result = check.check_hypergradient(CUDA, dtype)
     assert result['passed'], result
 
 
