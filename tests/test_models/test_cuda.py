@@ -53,6 +53,11 @@ def test_meta_pair_under_autocast_follows_the_float32_one(check, dtype):
     assert result['passed'], result
 
 
+def test_train_step_with_a_plain_torch_task_network(check):
+    result = check.check_train_step(CUDA, check.SIZES[False])
+    assert result['passed'], result
+
+
 @pytest.mark.parametrize('precision', ['float32', 'float16', 'bfloat16'])
 def test_train_step_both_phases(demo_cfg, precision):
     """float16: ``tools/train.py --amp`` on a GPU (AmpOptimWrapper, dynamic

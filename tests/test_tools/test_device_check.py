@@ -23,7 +23,9 @@ def test_smoke_run_passes_on_the_cpu_without_openmmlab_task_libraries(
     assert report['passed'], out
     assert set(report['checks']) == {
         'networks', 'hypergradient_float64', 'hypergradient_float32',
-        'bands', 'autocast_bfloat16'}
+        'bands', 'autocast_bfloat16', 'train_step'}
+    # TDFusion itself needs mmengine's runner, and so OpenCV.
+    assert 'cv2 is absent' in report['checks']['train_step']['skipped']
     for name in ('hypergradient_float64', 'hypergradient_float32'):
         check = report['checks'][name]
         assert check['relative_error'] <= check['tolerance'], check
@@ -55,3 +57,12 @@ def test_hypergradient_check_fails_on_a_wrong_hypergradient(monkeypatch):
     monkeypatch.setattr(tool, 'meta_hypergradient', flipped)
     check = tool.check_hypergradient(cpu, torch.float64)
     assert not check['passed'] and check['relative_error'] > 1
+
+
+def test_train_step_check_runs_both_phases_where_opencv_is_present():
+    tool = load_tool('tools/analysis_tools/device_check.py')
+    check = tool.check_train_step(torch.device('cpu'), tool.SIZES[True])
+    assert check['passed'], check
+    for precision in ('float32', 'bfloat16'):
+        assert check[precision]['g_moved'], check
+        assert check[precision]['hypergrad_max'] > 0, check

@@ -20,6 +20,8 @@ Checks (float32 with TF32 off, so that the device is compared with the CPU):
   in float16, then the meta step) under autocast: the hypergradient's
   direction that of the float32 pair's (cosine), no NaN; F's step on the
   fusion loss finite.
+* ``train_step``: TDFusion's two phases with the stand-in T, in float32
+  and under autocast; needs OpenCV (mmengine's runner), skipped without.
 
 Timings: F's inference (pairs per second, float32 and the low-precision
 dtype) at 480x640 and 1024x1280, and one meta pair at the paper's MSRS
@@ -39,6 +41,7 @@ import contextlib
 import copy
 import importlib.metadata
 import json
+import math
 import os
 import os.path as osp
 import platform
@@ -47,6 +50,8 @@ import sys
 import time
 
 import torch
+from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmengine.structures import BaseDataElement, PixelData
 from torch import nn
 from torch.func import functional_call
 
@@ -60,6 +65,7 @@ from tdfusion_mm.models.meta import meta_hypergradient
 OFFICIAL_META_PAIR_GB = 17.7
 # MSRS's nine classes.
 NUM_CLASSES = 9
+TASK_SCOPE = 'device_check'  # the registry scope of the stand-in T
 TOLERANCES = {
     'networks_vs_cpu': 1e-4,  # max |difference| / max |CPU value|
     # directional derivatives against finite differences, the error
@@ -109,6 +115,32 @@ class StandInSegmenter(nn.Module):
         logits = self.classifier(self.encoder(x))
         return nn.functional.interpolate(logits, x.shape[-2:],
                                          mode='bilinear', align_corners=False)
+
+
+class StandInTask(BaseModel):
+    """:class:`StandInSegmenter` as TDFusion's T: an mmengine model taking
+    the fused luma in [0, 255] and the data samples' ``gt_sem_seg``."""
+
+    def __init__(self):
+        super().__init__(data_preprocessor=BaseDataPreprocessor())
+        self.segmenter = StandInSegmenter()
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        logits = self.segmenter(inputs / 255)
+        if mode != 'loss':
+            return logits
+        labels = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        return dict(loss_ce=nn.functional.cross_entropy(logits, labels))
+
+
+def stand_in_task_cfg() -> dict:
+    """A config of :class:`StandInTask`, in a scope of its own (a child of
+    mmengine's model registry, so that tdfusion_mm's stays as it is)."""
+    from mmengine.registry import MODELS, Registry
+    registry = MODELS.children.get(TASK_SCOPE) or Registry(
+        'model', parent=MODELS, scope=TASK_SCOPE)
+    registry.register_module(module=StandInTask, force=True)
+    return dict(type='StandInTask', _scope_=TASK_SCOPE)
 
 
 @contextlib.contextmanager
@@ -455,6 +487,77 @@ def check_autocast(device, dtype, sizes) -> dict:
                 fusion_step_loss=f_loss.item(), fusion_step_finite=f_finite)
 
 
+def fusion_batch(shape, crop, seed) -> dict:
+    """One pair as the dataloader packs it (uint8, BGR visible image, crops)
+    with a random label map."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def image(channels, *size):
+        return torch.randint(0, 256, (channels, *size), generator=gen,
+                             dtype=torch.uint8)
+
+    label = torch.randint(0, NUM_CLASSES, (1, *shape), generator=gen)
+    return dict(
+        inputs=dict(ir=[image(1, *shape)], vis=[image(3, *shape)],
+                    ir_crop=[image(1, crop, crop)],
+                    vis_crop=[image(3, crop, crop)]),
+        data_samples=[BaseDataElement(gt_sem_seg=PixelData(data=label))])
+
+
+def check_train_step(device, sizes) -> dict:
+    """TDFusion's two phases (a meta pair, then F and T) with the stand-in
+    T, in float32 and with each autocast dtype (float16: mmengine's
+    ``AmpOptimWrapper`` for F and T, as ``--amp`` on a GPU). TDFusion
+    needs mmengine's runner, and so OpenCV: without it this is skipped."""
+    try:
+        from mmengine.optim import (AmpOptimWrapper, OptimWrapper,
+                                    OptimWrapperDict)
+
+        from tdfusion_mm.engine.optimizers import BF16OptimWrapper
+        from tdfusion_mm.models.algorithms import TDFusion
+    except ImportError as error:
+        return dict(passed=None, skipped=str(error))
+    wrappers = {None: OptimWrapper, torch.float16: AmpOptimWrapper,
+                torch.bfloat16: BF16OptimWrapper}
+    inner, outer = (fusion_batch(sizes['task'], sizes['crop'], seed)
+                    for seed in (0, 1))
+    out, passed = {}, True
+    for dtype in [None] + low_dtypes(device):
+        torch.manual_seed(0)
+        model = TDFusion(
+            fusion_backbone=dict(type='ReFusion', **sizes['net']),
+            loss_generator=dict(type='LossGenerationModule', **sizes['net']),
+            fusion_loss=dict(type='LearnableFusionLoss'),
+            task_model=stand_in_task_cfg(), task_in_channels=1).to(device)
+        model.train()
+        cls = wrappers[dtype]
+        optim = OptimWrapperDict(
+            fusion_backbone=cls(optimizer=torch.optim.Adam(
+                model.fusion_backbone.parameters(), lr=1e-4)),
+            loss_generator=OptimWrapper(optimizer=torch.optim.SGD(
+                model.loss_generator.parameters(), lr=1e-4)),
+            task_model=cls(optimizer=torch.optim.Adam(
+                model.task_model.parameters(), lr=1e-4)))
+        g_before = [p.detach().clone()
+                    for p in model.loss_generator.parameters()]
+        meta = model.train_step(dict(inner=inner, outer=outer), optim)
+        g_moved = any(not torch.equal(a, b) for a, b in zip(
+            g_before, model.loss_generator.parameters()))
+        ft = model.train_step(inner, optim)
+        losses = {k: float(torch.as_tensor(v).detach())
+                  for k, v in {**meta, **ft}.items()
+                  if k.startswith('loss') or k == 'hypergrad_max'}
+        finite = all(math.isfinite(v) for v in losses.values())
+        ok = finite and g_moved and int(model.nonfinite_skips.sum()) == 0
+        name = 'float32' if dtype is None else str(dtype).split('.')[1]
+        out[name] = dict(passed=ok, g_moved=g_moved,
+                         hypergrad_max=losses['hypergrad_max'],
+                         loss_task=losses['loss_task'])
+        passed = passed and ok
+    out['passed'] = passed
+    return out
+
+
 def time_fusion(device, sizes) -> list:
     """F's inference, pairs per second, float32 and low precision."""
     fusion, _ = networks(sizes['net'])
@@ -581,10 +684,12 @@ def main():
         for dtype in low_dtypes(device):
             checks[f'autocast_{str(dtype).split(".")[1]}'] = \
                 check_autocast(device, dtype, sizes)
+        checks['train_step'] = check_train_step(device, sizes)
     report = dict(smoke=args.smoke, checks=checks,
                   fusion=time_fusion(device, sizes),
                   meta_pair=time_meta_pair(device, sizes))
-    report['passed'] = all(c['passed'] for c in checks.values()) and all(
+    report['passed'] = all(c['passed'] is not False
+                           for c in checks.values()) and all(
         r['finite'] for r in report['fusion']) and report['meta_pair'][
             'finite']
     report['seconds'] = time.perf_counter() - start
