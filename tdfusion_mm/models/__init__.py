@@ -1,8 +1,9 @@
 """F, G, the fusion loss, the meta step, and the TDFusion algorithm.
 
 The algorithm and the data preprocessor are imported on first use: they need
-mmengine's runner (and so OpenCV), which F, G, the loss and the meta step do
-not; these import with torch and mmengine's pure-Python part alone.
+OpenCV (through mmengine's runner and ``tdfusion_mm.utils``), which F, G, the
+loss and the meta step do not; these import with torch and mmengine's
+pure-Python part alone.
 """
 import importlib
 
