@@ -24,11 +24,16 @@ HOOKS = _child(root.HOOKS, ['tdfusion_mm.engine'])
 DATASETS = _child(root.DATASETS, ['tdfusion_mm.datasets'])
 DATA_SAMPLERS = _child(root.DATA_SAMPLERS)
 TRANSFORMS = _child(root.TRANSFORMS, ['tdfusion_mm.datasets.transforms'])
-MODELS = _child(root.MODELS, ['tdfusion_mm.models'])
+# The algorithm and the data preprocessor are not imported by
+# ``tdfusion_mm.models`` itself (see there).
+MODELS = _child(root.MODELS, [
+    'tdfusion_mm.models', 'tdfusion_mm.models.algorithms',
+    'tdfusion_mm.models.data_preprocessors'
+])
 MODEL_WRAPPERS = _child(root.MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = _child(root.WEIGHT_INITIALIZERS)
 OPTIMIZERS = _child(root.OPTIMIZERS)
-OPTIM_WRAPPERS = _child(root.OPTIM_WRAPPERS)
+OPTIM_WRAPPERS = _child(root.OPTIM_WRAPPERS, ['tdfusion_mm.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child(root.OPTIM_WRAPPER_CONSTRUCTORS,
                                     ['tdfusion_mm.engine'])
 PARAM_SCHEDULERS = _child(root.PARAM_SCHEDULERS)

@@ -106,6 +106,36 @@ def run_tool(args, cwd=REPO, env=None, expect_ok=True):
     return finish_tool(start_tool(args, cwd, env), expect_ok)
 
 
+# The libraries that a bare GPU machine lacks (only PyTorch and the wheels
+# that travel: docs/gpu.md): mmcv's compiled ops, mmdet and mmseg, OpenCV
+# and matplotlib.
+ABSENT_ON_BARE_MACHINE = ('mmcv', 'mmdet', 'mmseg', 'cv2', 'matplotlib')
+
+_BLOCKER = """import sys
+class _Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {absent!r}:
+            raise ImportError(f'{{name}} is absent (blocked by the test)')
+sys.meta_path.insert(0, _Absent())
+"""
+
+
+def run_without(modules, args, cwd=REPO, expect_ok=True):
+    """Run ``python -c CODE`` or ``python SCRIPT ARGS`` (``args`` a string
+    of code or a list) in a fresh process in which ``modules`` (top-level
+    names) cannot be imported, on one thread (tiny tensors: two threads on
+    a loaded machine, the device check's smoke run took 124 s instead of
+    4 s). Its stdout + stderr."""
+    blocker = _BLOCKER.format(absent=tuple(modules))
+    if isinstance(args, str):
+        command = ['-c', blocker + args]
+    else:
+        command = ['-c', blocker + 'import runpy\n'
+                   f'sys.argv = {list(args)!r}\n'
+                   f'runpy.run_path({args[0]!r}, run_name="__main__")']
+    return finish_tool(start_tool(command, cwd, threads=1), expect_ok)
+
+
 def demo_data_options(data_root):
     """``--cfg-options`` reading ``data_root`` in the main process."""
     return [

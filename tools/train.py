@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -43,17 +44,30 @@ def parse_args():
     return parse_runner_args(parser)
 
 
-def use_amp(cfg: Config) -> None:
-    """Turn every optimizer wrapper of the config into an AMP one."""
+def use_amp(cfg: Config, cuda: bool) -> None:
+    """Turn the optimizer wrappers of the config into mixed precision ones.
+
+    On a GPU: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss
+    scaling, unless the config sets another); on the CPU, which mmengine's
+    refuses: ``BF16OptimWrapper`` (bfloat16 autocast, no scaling needed).
+    G's wrapper stays as it is: G is stepped on its hypergradient, computed
+    in float32 and set as its gradient, with no loss to scale.
+    """
     wrappers = cfg.optim_wrapper
     if 'constructor' in wrappers and 'optimizer' not in wrappers:
-        wrappers = [v for k, v in wrappers.items() if k != 'constructor']
+        wrappers = [v for k, v in wrappers.items()
+                    if k not in ('constructor', 'loss_generator')]
     else:
         wrappers = [wrappers]
+    amp_types = ('AmpOptimWrapper', 'tdfusion_mm.BF16OptimWrapper')
     for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+        if wrapper.get('type', 'OptimWrapper') in amp_types:
+            continue
+        if cuda:
             wrapper['type'] = 'AmpOptimWrapper'
             wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            wrapper['type'] = 'tdfusion_mm.BF16OptimWrapper'
 
 
 def main():
@@ -61,7 +75,7 @@ def main():
     args = parse_args()
     cfg = load_runner_config(args)
     if args.amp:
-        use_amp(cfg)
+        use_amp(cfg, torch.cuda.is_available())
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

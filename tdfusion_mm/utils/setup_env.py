@@ -16,7 +16,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import tdfusion_mm.datasets  # noqa: F401
     import tdfusion_mm.engine  # noqa: F401
     import tdfusion_mm.evaluation  # noqa: F401
-    import tdfusion_mm.models  # noqa: F401
+    import tdfusion_mm.models.algorithms  # noqa: F401
+    import tdfusion_mm.models.data_preprocessors  # noqa: F401
     import tdfusion_mm.visualization  # noqa: F401
 
     if not init_default_scope:

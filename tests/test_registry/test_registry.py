@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 
@@ -108,6 +109,12 @@ def built_configs(demo_cfg, demo_root):
         },
         R.METRICS: {
             'FusionMetric': dict(type='FusionMetric', reduce='sum'),
+        },
+        R.OPTIM_WRAPPERS: {
+            'BF16OptimWrapper': lambda: R.OPTIM_WRAPPERS.build(dict(
+                type='BF16OptimWrapper',
+                optimizer=torch.optim.SGD([torch.zeros(1, requires_grad=True)],
+                                          lr=0.1))),
         },
         R.OPTIM_WRAPPER_CONSTRUCTORS: {
             'MultiOptimWrapperConstructor': dict(

@@ -422,6 +422,11 @@ class TDFusion(BaseModel):
         """Phase 1: one meta pair; updates G only, T is restored after (a
         frozen T takes no look-ahead step and needs no restoring)."""
         self.required_optimizers(meta_phase=True)  # is there a G to learn?
+        if isinstance(optim_wrapper['loss_generator'], AmpOptimWrapper):
+            raise TypeError(
+                'optim_wrapper.loss_generator must not be an AmpOptimWrapper: '
+                "G's gradient is set from its float32 hypergradient, not "
+                'back-propagated from a scaled loss')
         inner, outer = self.prepare(inner_data), self.prepare(outer_data)
         if not self.freeze_task_model:
             t_optim = optim_wrapper['task_model']

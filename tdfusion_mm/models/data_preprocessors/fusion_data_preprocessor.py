@@ -5,7 +5,6 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.structures.bbox import BaseBoxes
 from mmengine.model import BaseDataPreprocessor
 from mmengine.structures import PixelData
 
@@ -222,13 +221,21 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
 
     @staticmethod
     def _boxes_to_tensor(data_samples: list) -> None:
-        """Replace ``BaseBoxes`` by their tensors, in place."""
+        """Replace ``BaseBoxes`` by their tensors, in place.
+
+        mmdet is imported only when there are boxes that are not tensors
+        (only mmdet makes box objects), so that segmentation batches and the
+        rest of the models need no mmdet.
+        """
         for sample in data_samples:
             for key in ('gt_instances', 'ignored_instances', 'pred_instances'):
                 instances = sample.get(key)
-                if instances is not None and isinstance(
-                        instances.get('bboxes'), BaseBoxes):
-                    instances.bboxes = instances.bboxes.tensor
+                bboxes = None if instances is None else instances.get('bboxes')
+                if bboxes is None or torch.is_tensor(bboxes):
+                    continue
+                from mmdet.structures.bbox import BaseBoxes
+                if isinstance(bboxes, BaseBoxes):
+                    instances.bboxes = bboxes.tensor
 
     def _pad_masks(self, data_samples: list) -> None:
         """Pad instance masks to ``batch_input_shape``."""

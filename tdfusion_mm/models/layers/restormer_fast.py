@@ -19,6 +19,7 @@ computed fast on CPU; what they compute is said there.
 The results equal the plain formulas (``tdfusion_mm.testing.eager_reference``)
 to float rounding, with gradients of any order in training.
 """
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, List, Optional
@@ -106,9 +107,16 @@ def gram_terms(q: torch.Tensor, k: torch.Tensor) -> list:
     """``[q k^T, q q^T, k k^T]`` over the flattened spatial axis, (B, C, C).
 
     These sums over positions are all the attention needs from q and k, so
-    they can be accumulated over row bands of the image.
+    they can be accumulated over row bands of the image. Under autocast
+    they are float32.
     """
     b, c = q.shape[:2]
+    device = q.device.type
+    if torch.is_autocast_enabled(device):
+        # Autocast would run the GEMMs in float16, whose range (65504) the
+        # sums over all positions exceed: ReFusion fused NaN at 480x640.
+        with torch.autocast(device, enabled=False):
+            return gram_terms(q.float(), k.float())
     # Three small (C x HW) @ (HW x C) GEMMs; on channels-last tensors these
     # read the data in place (no strided per-head copies or reductions).
     q = q.reshape(b, c, -1)
@@ -235,20 +243,27 @@ def _map_bands(fn: Callable, bands: list) -> list:
     of ``torch.get_num_threads()`` Python threads (PyTorch releases the GIL)
     runs whole bands single-threaded, and the caller's thread count is
     restored afterwards. The results keep the order of ``bands``. Bands
-    run without a graph (grad modes are per thread: set again in each) and
-    mark their thread as band work for :func:`conv2d`.
+    run without a graph and under the caller's autocast (grad and autocast
+    modes are per thread: set again in each) and mark their thread as band
+    work for :func:`conv2d`.
     """
     global _POOL
     caller_threads = torch.get_num_threads()
     threads = min(caller_threads, len(bands))
     no_graph = torch.inference_mode if torch.is_inference_mode_enabled() \
         else torch.no_grad
+    autocasts = [(device, torch.get_autocast_dtype(device))
+                 for device in ('cpu', 'cuda')
+                 if torch.is_autocast_enabled(device)]
 
     def single_threaded(band):
         torch.set_num_threads(1)
         _BAND_WORK.active = True
         try:
-            with no_graph():
+            with contextlib.ExitStack() as modes:
+                modes.enter_context(no_graph())
+                for device, dtype in autocasts:
+                    modes.enter_context(torch.autocast(device, dtype))
                 return fn(band)
         finally:
             _BAND_WORK.active = False

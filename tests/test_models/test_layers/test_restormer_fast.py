@@ -205,3 +205,54 @@ def test_only_band_work_calls_onednn_directly(monkeypatch):
     out.sum().backward()
     assert calls == [] and torch.isfinite(jvp).all()
     assert block.ffn.project_out.weight.grad is not None
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+def test_bands_under_autocast_give_the_whole_image_result(threads):
+    """Bands on their threads run under the caller's autocast (autocast
+    is per thread: before, a band got float32 weights and a bfloat16
+    input)."""
+    net = perturbed(ReFusion(dim=8, num_blocks=1, num_heads=2)).eval()
+    ir, vis = torch.rand(1, 1, 130, 24), torch.rand(1, 1, 130, 24)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        outputs = []
+        for band_pixels in (0, 64 * 24):
+            net.apply(lambda m: setattr(m, 'band_pixels', band_pixels)
+                      if hasattr(m, 'band_pixels') else None)
+            with torch.inference_mode(), torch.autocast(
+                    'cpu', dtype=torch.bfloat16):
+                assert bool(restormer_fast.row_bands(
+                    net.encoder1[0], torch.empty(1, 8, 130, 24))) == (
+                        band_pixels > 0)
+                outputs.append(net(ir, vis))
+    finally:
+        torch.set_num_threads(before)
+    with torch.inference_mode():
+        exact = net(ir, vis)
+    whole, banded = outputs
+    assert torch.isfinite(banded).all()
+    torch.testing.assert_close(banded, whole, atol=1e-2, rtol=0)
+    torch.testing.assert_close(banded.float(), exact, atol=1e-2, rtol=0)
+
+
+def test_gram_sums_stay_finite_under_float16_autocast():
+    """Sums over positions beyond float16's range (here large q and k at
+    32x32; ReFusion's own at 480x640) are taken in float32."""
+    block = perturbed(TransformerBlock(8, 2)).eval()
+    with torch.no_grad():
+        block.attn.qkv.weight.mul_(50)
+    x = torch.randn(1, 8, 32, 32)
+    with torch.no_grad():
+        exact = block(x)
+        with torch.autocast('cpu', dtype=torch.float16):
+            q, k = (block.attn.qkv_part(block.norm1(x), p) for p in (0, 1))
+            assert q.dtype == torch.float16
+            assert (q.float()**2).sum(dim=(2, 3)).max() > 65504
+            terms = restormer_fast.gram_terms(q, k)
+            low = block(x)
+    assert all(t.dtype == torch.float32 for t in terms)
+    assert torch.isfinite(low).all()
+    torch.testing.assert_close(low.float(), exact,
+                               atol=0.05 * exact.abs().max().item(), rtol=0)
