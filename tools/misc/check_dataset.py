@@ -24,15 +24,13 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
+from tdfusion_mm.datasets.transforms.loading import box_problems
 from tdfusion_mm.registry import DATASETS, TRANSFORMS
 from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.user_errors import USER_ERRORS, run_tool, user_message
 
 # Data errors found while building an info or loading a file.
 DATA_ERRORS = USER_ERRORS + (ValueError, KeyError)
-# How far (pixels) a box may reach past the border: VOC corners are 1-based
-# and some annotators write 0.
-BOX_TOLERANCE = 1.0
 # Our loaders by their scoped names: the config's default scope may be
 # mmdet's or mmseg's (the downstream configs).
 OUR_IMAGE_LOADER = 'tdfusion_mm.LoadIrVisFromFile'
@@ -102,7 +100,8 @@ def data_infos(dataset) -> Iterator[Tuple[str, object]]:
 
 
 def check_boxes(info: dict, height: int, width: int) -> List[str]:
-    """Problems of the boxes of a detection data info."""
+    """Problems of the boxes of a detection data info (those that
+    ``LoadDetAnnotations`` refuses or clips)."""
     problems = []
     where = info.get('xml_path', info['img_path'])
     stated = (info.get('height'), info.get('width'))
@@ -110,15 +109,11 @@ def check_boxes(info: dict, height: int, width: int) -> List[str]:
         problems.append(f'{where}: the annotation states a {stated[0]}x'
                         f'{stated[1]} image but {info["img_path"]} is '
                         f'{height}x{width}')
-    for k, inst in enumerate(info.get('instances', [])):
-        x1, y1, x2, y2 = inst['bbox']
-        if not (x2 > x1 and y2 > y1):
-            problems.append(f'{where}: box {k} {inst["bbox"]} is empty or '
-                            'inverted')
-        elif (min(x1, y1) < -BOX_TOLERANCE or x2 > width + BOX_TOLERANCE
-              or y2 > height + BOX_TOLERANCE):
-            problems.append(f'{where}: box {k} {inst["bbox"]} is not inside '
-                            f'the {height}x{width} image')
+    boxes = [inst['bbox'] for inst in info.get('instances', [])]
+    for _, problem, clipped in box_problems(boxes, height, width):
+        remedy = '' if clipped is None else \
+            f' (training clips it to {[round(v, 2) for v in clipped]})'
+        problems.append(f'{where}: {problem}{remedy}')
     return problems
 
 
