@@ -140,6 +140,24 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     return None
 
 
+def record_last_checkpoint(work_dir: str) -> Optional[str]:
+    """Name the newest checkpoint of ``work_dir`` that loads in
+    ``work_dir/last_checkpoint`` (written atomically), e.g. after a run was
+    stopped, perhaps while mmengine was writing that file.
+
+    Returns:
+        str | None: The checkpoint, or None if there is none.
+    """
+    last = find_resume_checkpoint(work_dir)
+    if last is not None:
+        record = osp.join(work_dir, 'last_checkpoint')
+        tmp = f'{record}.tmp-{os.getpid()}'
+        with open(tmp, 'w') as f:
+            f.write(last)
+        os.replace(tmp, record)
+    return last
+
+
 def _history_buffer_method(owner, name: str):
     """``getattr`` as stock checkpoints use it, and only so: a statistics
     method of mmengine's ``HistoryBuffer`` (the buffers pickle a dict of
