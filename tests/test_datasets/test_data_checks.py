@@ -135,3 +135,27 @@ def test_check_dataset_reports_every_problem_with_its_file(data, capsys,
                      'image', out), out
     assert re.search(f'{re.escape(ann)}: the annotation states a 32x41 '
                      'image', out), out
+
+
+def test_check_dataset_hints_at_one_cause_of_alike_problems(data, capsys,
+                                                           monkeypatch):
+    """A split without annotation files: one hint after its problems."""
+    m3fd = data['m3fd']
+    test_ids = open(osp.join(m3fd['root'], 'splits', 'test.txt')).read().split()
+    for img_id in test_ids:
+        os.remove(osp.join(m3fd['ann'], f'{img_id}.xml'))
+    code, out = check('tdfusion_yolo_demo.py', m3fd['root'], capsys,
+                      monkeypatch)
+    assert code == 1, out
+    hints = [line for line in out.splitlines() if 'hint:' in line]
+    assert hints == [
+        f'[val+test] hint: {len(test_ids)} pairs of the val+test split have '
+        'no annotation file (e.g. '
+        f'{osp.join(m3fd["ann"], test_ids[0] + ".xml")}): if the split has '
+        'no annotations, check the others only (--splits train)'], out
+    # Problems of several kinds: no hint.
+    vis = osp.join(m3fd['vis'], f'{test_ids[0]}.png')
+    os.remove(vis)
+    code, out = check('tdfusion_yolo_demo.py', m3fd['root'], capsys,
+                      monkeypatch)
+    assert code == 1 and 'hint:' not in out, out

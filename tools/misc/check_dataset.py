@@ -9,16 +9,18 @@ them), the infrared and visible images have the same size (unless the
 pipeline's ``LoadIrVisFromFile`` resizes the infrared one), a label map has
 the image's size and only values that are classes or the ignore index, and
 boxes lie inside the image (and inside the size their annotation file
-states). Every problem is printed with its file; the exit code is 1 if
-there is any. ``--data-root`` sets the ``data_root`` of every split's
+states). Every problem is printed with its file, and a hint when all the
+problems of a split are of one kind (e.g. a split without annotation
+files); the exit code is 1 if there is any. ``--data-root`` sets the ``data_root`` of every split's
 dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
 datasets: the config has already used it).
 """
 import argparse
 import copy
 import os.path as osp
+import re
 import sys
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -179,7 +181,35 @@ def check_split(name: str, dataset_cfg: dict) -> int:
         print(f'[{name}] {problem}')
     print(f'[{name}] {type(dataset).__name__} at {root}: {len(entries)} '
           f'pair(s) checked, {len(problems)} problem(s)')
+    hint = one_kind_hint(name, problems)
+    if hint:
+        print(f'[{name}] hint: {hint}')
     return len(problems)
+
+
+def one_kind_hint(split: str, problems: List[str]) -> Optional[str]:
+    """What to do when every problem of a split is of one kind (the same
+    message but for file names, ids and numbers): one cause, e.g. a split
+    without annotations or a wrong folder, rather than many bad files."""
+    kinds = {re.sub(r"'[^']*'|\S*[/\\]\S*|\d+", '_', p) for p in problems}
+    if len(problems) < 2 or len(kinds) > 1:
+        return None
+    missing = re.match(r'The (.+) of id .* does not exist: (.+)$',
+                       problems[0])
+    if missing and missing.group(1) in ('annotation', 'label map'):
+        others = [s for s in ('train', 'val', 'test')
+                  if s not in split.split('+')]
+        return (f'{len(problems)} pairs of the {split} split have no '
+                f'{missing.group(1)} file (e.g. {missing.group(2)}): if the '
+                'split has no annotations, check the others only '
+                f'(--splits {" ".join(others)})')
+    if missing:
+        return (f'{len(problems)} pairs of the {split} split have no '
+                f'{missing.group(1)} (e.g. {missing.group(2)}): check '
+                'data_root, data_prefix and the suffixes')
+    return (f'all {len(problems)} problems of the {split} split are of one '
+            f'kind (e.g. {problems[0]}): one cause is likelier than '
+            f'{len(problems)} bad files')
 
 
 def main():
