@@ -230,19 +230,22 @@ class FusionInferencer(BaseInferencer):
             cfg_f.setdefault('_scope_', 'tdfusion_mm')
             model = fusion = MODELS.build(cfg_f)
             prefix = 'fusion_backbone.'
-            try:
-                if any(k.startswith(prefix) for k in state):
-                    state = {k[len(prefix):]: v for k, v in state.items()
-                             if k.startswith(prefix)}
-                else:  # converted or official: checks keys, folds aliases
+            if any(k.startswith(prefix) for k in state):
+                state = {k[len(prefix):]: v for k, v in state.items()
+                         if k.startswith(prefix)}
+            else:  # converted or official: checks keys, folds aliases
+                try:
                     state = convert_official_state_dict(state, model=fusion)
+                except (KeyError, ValueError, TypeError) as err:
+                    raise UserError(f'{weights} holds no weights of this '
+                                    f'fusion network: {err.args[0]}') from err
+            try:
                 check_state_fits(fusion.state_dict(), state,
                                  f'checkpoint {weights}',
                                  'the fusion network of the config')
-                fusion.load_state_dict(state, strict=True)
-            except (KeyError, ValueError, RuntimeError, TypeError) as err:
-                raise UserError(f'{weights} holds no weights of this fusion '
-                                f'network: {err.args[0]}') from err
+            except (KeyError, RuntimeError) as err:
+                raise UserError(err.args[0]) from None
+            fusion.load_state_dict(state, strict=True)
         self.fusion_net = fusion.to(device).eval()
         return model.to(device).eval()
 

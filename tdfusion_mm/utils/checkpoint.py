@@ -228,7 +228,8 @@ def check_state_fits(own: dict, state: dict, source: str, target: str,
     Raises:
         KeyError: ``'<source> does not fit <target>'`` with the missing and
             unexpected keys.
-        RuntimeError: ``'<source>: shapes differ from <target>'``.
+        RuntimeError: ``'<source> does not fit <target>: N shapes
+            differ'``.
     """
     missing = sorted(k for k in set(own) - set(state)
                      if not (may_miss and k.startswith(may_miss)))
@@ -242,8 +243,9 @@ def check_state_fits(own: dict, state: dict, source: str, target: str,
               for k, v in own.items()
               if k in state and state[k].shape != v.shape]
     if shapes:
-        raise RuntimeError(f'{source}: shapes differ from {target}: '
-                           f'{len(shapes)} {some(shapes, 3)}')
+        raise RuntimeError(f'{source} does not fit {target}: '
+                           f'{len(shapes)} shapes differ (its vs theirs): '
+                           f'{some(shapes, 3)}')
 
 
 class ResumeMismatchError(CheckpointError, ValueError):

@@ -156,8 +156,8 @@ def test_tools_report_bad_checkpoints_in_one_line(demo_root, demo_cfg,
     assert 'Traceback' in finish_tool(debug, expect_ok=False)
     error = one_error_line(train_wide)
     assert error.startswith(f'error: Cannot resume from {wide_path} with '
-                            f'{config}: the checkpoint: shapes differ from '
-                            'the model: '), error
+                            f'{config}: the checkpoint does not fit the '
+                            'model: '), error
     assert re.search(r'and \d+ more$', error), error
 
 
@@ -172,8 +172,9 @@ def test_check_state_fits_names_keys_and_shapes():
         check_state_fits(own, {'task_model.w': torch.zeros(3),
                                'b': torch.zeros(1)}, 'ckpt', 'the model',
                          may_miss='task_model.')
-    with pytest.raises(RuntimeError, match=r"ckpt: shapes differ from the "
-                       r"model: 1 \['a.w: \(5,\) vs \(2,\)'\]$"):
+    with pytest.raises(RuntimeError, match=r"^ckpt does not fit the model: "
+                       r"1 shapes differ \(its vs theirs\): "
+                       r"\['a.w: \(5,\) vs \(2,\)'\]$"):
         check_state_fits(own, {'a.w': torch.zeros(5),
                                'task_model.w': torch.zeros(3)}, 'ckpt',
                          'the model')
@@ -182,8 +183,8 @@ def test_check_state_fits_names_keys_and_shapes():
     with pytest.raises(RuntimeError) as info:
         check_state_fits(wide, {k: torch.zeros(3) for k in wide}, 'c', 'm')
     assert str(info.value).endswith(
-        "m: 40 ['k00: (3,) vs (2,)', 'k01: (3,) vs (2,)', "
-        "'k02: (3,) vs (2,)'] and 37 more")
+        "m: 40 shapes differ (its vs theirs): ['k00: (3,) vs (2,)', "
+        "'k01: (3,) vs (2,)', 'k02: (3,) vs (2,)'] and 37 more")
     with pytest.raises(KeyError) as info:
         check_state_fits(wide, {'x': torch.zeros(1)}, 'c', 'm')
     assert info.value.args[0] == (
@@ -211,8 +212,9 @@ def test_resume_refuses_another_model_or_optimizer_layout(demo_cfg):
     wide.model.fusion_backbone.dim = 16
     _, wide_model, _ = build(wide)
     message = refused(dict(state_dict=wide_model.state_dict()))
-    assert re.search(r'shapes differ from the model: \d+ \[.*\] and \d+ '
-                     'more$', message), message
+    assert re.search(r'the checkpoint does not fit the model: \d+ shapes '
+                     r'differ \(its vs theirs\): \[.*\] and \d+ more$',
+                     message), message
     classes = copy.deepcopy(demo_cfg)
     classes.model.task_model.cfg_options.bbox_head.num_classes = 6
     _, six, _ = build(classes)
