@@ -77,8 +77,8 @@ class AtomicLocalBackend(LocalBackend):
             os.replace(tmp, filepath)
         except OSError as err:
             raise CheckpointError(
-                f'cannot save {filepath}: {err.strerror or err} (nothing of '
-                'it was written; the files saved before are kept)') from err
+                f'cannot save {filepath}: {err.strerror or err} (it was not '
+                'written; the files saved before are kept)') from err
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)

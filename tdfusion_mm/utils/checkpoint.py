@@ -235,10 +235,11 @@ def check_state_fits(own: dict, state: dict, source: str, target: str,
                      if not (may_miss and k.startswith(may_miss)))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
-        raise KeyError(
-            f'{source} does not fit {target}: missing keys {len(missing)} '
-            f'{some(missing)}; unexpected keys {len(unexpected)} '
-            f'{some(unexpected)}')
+        parts = [f'{name} keys {len(keys)} {some(keys)}'
+                 for name, keys in (('missing', missing),
+                                    ('unexpected', unexpected)) if keys]
+        raise KeyError(f'{source} does not fit {target}: '
+                       f'{"; ".join(parts)}')
     shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
               for k, v in own.items()
               if k in state and state[k].shape != v.shape]

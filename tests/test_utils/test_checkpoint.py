@@ -190,6 +190,9 @@ def test_check_state_fits_names_keys_and_shapes():
     assert info.value.args[0] == (
         "c does not fit m: missing keys 40 ['k00', 'k01', 'k02', 'k03'] and "
         "36 more; unexpected keys 1 ['x']")
+    with pytest.raises(KeyError) as info:  # no empty part
+        check_state_fits(wide, dict(wide, x=torch.zeros(1)), 'c', 'm')
+    assert info.value.args[0] == "c does not fit m: unexpected keys 1 ['x']"
 
 
 def test_resume_refuses_another_model_or_optimizer_layout(demo_cfg):
