@@ -4,8 +4,9 @@ video with the task network's detections or masks drawn.
     python demo/video_demo.py IR VIS CONFIG CHECKPOINT --out fused.mp4
 
 IR and VIS are two video files (frames taken in step; the shorter ends the
-output, and a warning says how many frames of the longer were dropped) or two folders of frames matched by file name. The output has the
-visible video's frame rate (``--fps`` for folders, default 25) and shows the
+output, and a warning says how many frames of the longer were dropped) or
+two folders of frames matched by file name. The output has the visible
+video's frame rate (``--fps`` for folders, default 25) and shows the
 fused frames with T's predictions (``--panels``: IR | visible | fused). It
 is written under a temporary name and renamed when complete. Prints the
 frames per second of the whole loop.

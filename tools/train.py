@@ -9,8 +9,8 @@ Usage mirrors mmdet's ``tools/train.py``:
 A work dir is locked while a run trains into it (``WORK_DIR/train.lock``):
 a second run into it is refused. SIGTERM or SIGINT ends a run with a log
 line, releases the lock and names the last complete checkpoint in
-``WORK_DIR/last_checkpoint`` (exit code 128 + the signal). Errors in what the user gave (paths,
-images, checkpoints) print one line; ``--debug`` (or ``TDFUSION_DEBUG=1``)
+``WORK_DIR/last_checkpoint`` (exit code 128 + the signal). Errors in what
+the user gave (paths, images, labels, checkpoints) print one line; ``--debug`` (or ``TDFUSION_DEBUG=1``)
 shows the traceback.
 """
 import argparse

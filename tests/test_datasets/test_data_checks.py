@@ -142,7 +142,8 @@ def test_check_dataset_hints_at_one_cause_of_alike_problems(data, capsys,
                                                            monkeypatch):
     """A split without annotation files: one hint after its problems."""
     m3fd = data['m3fd']
-    test_ids = open(osp.join(m3fd['root'], 'splits', 'test.txt')).read().split()
+    split_file = osp.join(m3fd['root'], 'splits', 'test.txt')
+    test_ids = open(split_file).read().split()
     for img_id in test_ids:
         os.remove(osp.join(m3fd['ann'], f'{img_id}.xml'))
     code, out = check('tdfusion_yolo_demo.py', m3fd['root'], capsys,

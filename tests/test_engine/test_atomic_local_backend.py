@@ -27,7 +27,8 @@ def test_atomic_backend_never_truncates(tmp_path, monkeypatch):
 def test_failed_write_names_the_file_and_keeps_the_previous(tmp_path,
                                                            monkeypatch):
     target = str(tmp_path / 'epoch_1.pth')
-    backend = get_file_backend(target, backend_args=dict(backend='atomic_local'))
+    backend = get_file_backend(target,
+                               backend_args=dict(backend='atomic_local'))
     backend.put(b'good checkpoint', target)
 
     def disk_full(fd):

@@ -24,13 +24,26 @@ def test_stop_signal_raises_in_the_block_only(signum):
     assert signal.getsignal(signum) is before
 
 
+def test_forked_children_keep_the_previous_handlers():
+    """A metric's process pool forks inside the block: its workers die on
+    SIGTERM as before (Pool.terminate relies on it)."""
+    before = signal.getsignal(signal.SIGTERM)
+    with stop_on_signals():
+        pid = os.fork()
+        if pid == 0:  # the child
+            os._exit(0 if signal.getsignal(signal.SIGTERM) is before else 1)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert signal.getsignal(signal.SIGTERM) is not before
+
+
 def test_sigterm_in_the_meta_phase_ends_the_run_cleanly(demo_root, tmp_path):
     work_dir = str(tmp_path / 'work')
     root = f'{demo_root}/m3fd/'
     proc = start_tool([
         osp.join(REPO, 'tools', 'train.py'),
         osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'), '--work-dir',
-        work_dir, '--cfg-options', f'train_dataloader.dataset.data_root={root}',
+        work_dir, '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}', 'train_cfg.max_epochs=1',
         'train_cfg.meta_steps=50', 'train_dataloader.batch_size=2',

@@ -11,8 +11,8 @@ the image's size and only values that are classes or the ignore index, and
 boxes lie inside the image (and inside the size their annotation file
 states). Every problem is printed with its file, and a hint when all the
 problems of a split are of one kind (e.g. a split without annotation
-files); the exit code is 1 if there is any. ``--data-root`` sets the ``data_root`` of every split's
-dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
+files); the exit code is 1 if there is any. ``--data-root`` sets the
+``data_root`` of every split's dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
 datasets: the config has already used it).
 """
 import argparse
