@@ -4,8 +4,9 @@ video with the task network's detections or masks drawn.
     python demo/video_demo.py IR VIS CONFIG CHECKPOINT --out fused.mp4
 
 IR and VIS are two video files (frames taken in step; the shorter ends the
-output) or two folders of frames matched by file name. The output has the
-visible video's frame rate (``--fps`` for folders, default 25) and shows the
+output, and a warning says how many frames of the longer were dropped) or
+two folders of frames matched by file name. The output has the visible
+video's frame rate (``--fps`` for folders, default 25) and shows the
 fused frames with T's predictions (``--panels``: IR | visible | fused). It
 is written under a temporary name and renamed when complete. Prints the
 frames per second of the whole loop.
@@ -60,12 +61,22 @@ def frame_pairs(ir: str, vis: str):
     ir_video, vis_video = open_video(ir), open_video(vis)
 
     def frames():
+        count = 0
         while True:
             ok_ir, ir_frame = ir_video.read()
             ok_vis, vis_frame = vis_video.read()
             if not (ok_ir and ok_vis):
                 break
+            count += 1
             yield ir_frame, vis_frame
+        if ok_ir or ok_vis:  # the longer video's frames after the last pair
+            longer, rest = (ir, ir_video) if ok_ir else (vis, vis_video)
+            dropped = 1
+            while rest.grab():
+                dropped += 1
+            print(f'warning: {longer} has {count + dropped} frames, the '
+                  f'other video {count}: its last {dropped} frame(s) were '
+                  'dropped', file=sys.stderr)
         ir_video.release()
         vis_video.release()
 

@@ -7,23 +7,29 @@ Usage mirrors mmdet's ``tools/train.py``:
         [--cfg-options key=value ...] [--launcher pytorch] [--debug]
 
 A work dir is locked while a run trains into it (``WORK_DIR/train.lock``):
-a second run into it is refused. Errors in what the user gave (paths,
-images, checkpoints) print one line; ``--debug`` (or ``TDFUSION_DEBUG=1``)
+a second run into it is refused. SIGTERM or SIGINT ends a run with a log
+line, releases the lock and names the last complete checkpoint in
+``WORK_DIR/last_checkpoint`` (exit code 128 + the signal). Errors in what
+the user gave (paths, images, labels, checkpoints) print one line; ``--debug`` (or ``TDFUSION_DEBUG=1``)
 shows the traceback.
 """
 import argparse
+import logging
 import os
 import sys
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tdfusion_mm.utils import tune_malloc
-from tdfusion_mm.utils.checkpoint import find_resume_checkpoint
+from tdfusion_mm.utils.checkpoint import (find_resume_checkpoint,
+                                          record_last_checkpoint)
 from tdfusion_mm.utils.dist import close_distributed
 from tdfusion_mm.utils.cli import (add_shared_args, load_runner_config,
                                    parse_runner_args)
+from tdfusion_mm.utils.stop_signals import RunStopped, stop_on_signals
 from tdfusion_mm.utils.user_errors import run_tool
 from tdfusion_mm.utils.work_dir_lock import WorkDirLock
 
@@ -70,6 +76,19 @@ def use_amp(cfg: Config, cuda: bool) -> None:
             wrapper['type'] = 'tdfusion_mm.BF16OptimWrapper'
 
 
+def report_stop(stop: RunStopped, runner, work_dir: str) -> int:
+    """Log that a stop signal ended the run, name its last complete
+    checkpoint in ``last_checkpoint``; the exit code (128 + signal)."""
+    done = f' after {runner.iter} iteration(s)' if runner is not None else ''
+    last = record_last_checkpoint(work_dir)
+    kept = (f'the last complete checkpoint, {last}, is named in '
+            f'{work_dir}/last_checkpoint (--resume continues from it)'
+            if last else 'no checkpoint was saved')
+    print_log(f'Training stopped by {stop.name}{done}: {kept}',
+              logger='current', level=logging.WARNING)
+    return 128 + stop.signum
+
+
 def main():
     tune_malloc()
     args = parse_args()
@@ -85,14 +104,20 @@ def main():
     # Only the first process of a distributed run holds the lock.
     lead = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0')) == '0'
     lock = WorkDirLock(cfg.work_dir) if lead else None
-    if lock is not None:
-        lock.acquire()
+    runner = None
     try:
-        if cfg.get('resume') and cfg.get('load_from') is None:
-            cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-            cfg.resume = cfg.load_from is not None
-        runner = Runner.from_cfg(cfg)
-        runner.train()
+        with stop_on_signals():
+            if lock is not None:
+                lock.acquire()
+            if cfg.get('resume') and cfg.get('load_from') is None:
+                cfg.load_from = find_resume_checkpoint(cfg.work_dir)
+                cfg.resume = cfg.load_from is not None
+            runner = Runner.from_cfg(cfg)
+            runner.train()
+    except RunStopped as stop:
+        if not lead:
+            return 128 + stop.signum
+        return report_stop(stop, runner, cfg.work_dir)
     finally:
         if lock is not None:
             lock.release()

@@ -18,7 +18,7 @@ from tdfusion_mm.models.fusion_backbones import convert_official_state_dict
 from tdfusion_mm.registry import DATASETS, MODELS
 from tdfusion_mm.utils import (luma_array, register_all_modules,
                                restore_colour_array)
-from tdfusion_mm.utils.checkpoint import load_checkpoint_file
+from tdfusion_mm.utils.checkpoint import check_state_fits, load_checkpoint_file
 from tdfusion_mm.utils.image_dtype import unit_to_uint8
 from tdfusion_mm.utils.user_errors import UserError
 from tdfusion_mm.visualization import tile_row
@@ -219,25 +219,33 @@ class FusionInferencer(BaseInferencer):
             model = MODELS.build(copy.deepcopy(cfg.model))
             fusion = model.fusion_backbone
             try:
-                model.load_state_dict(state, strict=True)
-            except RuntimeError as err:
-                raise UserError(f'{weights} does not fit the model of the '
-                                f'config: {err}') from err
+                check_state_fits(model.state_dict(), state,
+                                 f'checkpoint {weights}',
+                                 'the model of the config')
+            except (KeyError, RuntimeError) as err:
+                raise UserError(err.args[0]) from None
+            model.load_state_dict(state, strict=True)
         else:
             cfg_f = copy.deepcopy(dict(cfg.model.fusion_backbone))
             cfg_f.setdefault('_scope_', 'tdfusion_mm')
             model = fusion = MODELS.build(cfg_f)
             prefix = 'fusion_backbone.'
-            try:
-                if any(k.startswith(prefix) for k in state):
-                    state = {k[len(prefix):]: v for k, v in state.items()
-                             if k.startswith(prefix)}
-                else:  # converted or official: checks keys, folds aliases
+            if any(k.startswith(prefix) for k in state):
+                state = {k[len(prefix):]: v for k, v in state.items()
+                         if k.startswith(prefix)}
+            else:  # converted or official: checks keys, folds aliases
+                try:
                     state = convert_official_state_dict(state, model=fusion)
-                fusion.load_state_dict(state, strict=True)
-            except (KeyError, ValueError, RuntimeError, TypeError) as err:
-                raise UserError(f'{weights} holds no weights of this fusion '
-                                f'network: {err}') from err
+                except (KeyError, ValueError, TypeError) as err:
+                    raise UserError(f'{weights} holds no weights of this '
+                                    f'fusion network: {err.args[0]}') from err
+            try:
+                check_state_fits(fusion.state_dict(), state,
+                                 f'checkpoint {weights}',
+                                 'the fusion network of the config')
+            except (KeyError, RuntimeError) as err:
+                raise UserError(err.args[0]) from None
+            fusion.load_state_dict(state, strict=True)
         self.fusion_net = fusion.to(device).eval()
         return model.to(device).eval()
 

@@ -8,6 +8,7 @@ from mmdet.datasets import BaseDetDataset
 from mmengine.fileio import exists, get, get_local_path
 
 from tdfusion_mm.registry import DATASETS
+from tdfusion_mm.utils.user_errors import InvalidInputFileError
 
 from .data_prefix import check_data_prefix
 from .image_ids import load_ids
@@ -124,8 +125,8 @@ class M3FDDataset(BaseDetDataset):
             try:
                 root = ET.parse(local_path).getroot()
             except ET.ParseError as e:
-                raise ValueError(
-                    f'Cannot parse annotation file {xml_path}: {e}') from e
+                raise InvalidInputFileError(
+                    f'{xml_path}: cannot parse the annotation: {e}') from e
 
         height, width = self._image_size(root, img_path)
         return dict(
@@ -160,7 +161,7 @@ class M3FDDataset(BaseDetDataset):
             if name not in cat2label:
                 if self.skip_unknown_classes:
                     continue
-                raise ValueError(
+                raise InvalidInputFileError(
                     f'{xml_path}: object name {name!r} is not one of the '
                     f'classes {tuple(cat2label)}; pass '
                     'skip_unknown_classes=True to drop such objects')
@@ -170,8 +171,9 @@ class M3FDDataset(BaseDetDataset):
                     for k in ('xmin', 'ymin', 'xmax', 'ymax')
                 ]
             except (TypeError, ValueError) as e:
-                raise ValueError(f'{xml_path}: object {name!r} has a missing '
-                                 f'or invalid <bndbox>') from e
+                raise InvalidInputFileError(
+                    f'{xml_path}: object {name!r} has a missing or invalid '
+                    '<bndbox>') from e
             difficult = int(obj.findtext('difficult') or 0)
             instances.append(
                 dict(

@@ -10,6 +10,8 @@ import mmengine
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import print_log
 
+from tdfusion_mm.utils.checkpoint import CheckpointError
+
 _TEMP_NAME = re.compile(r'\.tmp-(\d+)$')
 
 
@@ -55,7 +57,8 @@ class AtomicLocalBackend(LocalBackend):
 
     A process killed while saving leaves at most a stray ``*.tmp-<pid>`` file;
     the target path holds either its previous content or the complete new
-    one, never a truncated checkpoint. The next write into the same folder
+    one, never a truncated checkpoint; a write that fails (a full disk)
+    raises an error naming the file. The next write into the same folder
     removes the temporary files of processes that no longer run. Use it with
     ``default_hooks.checkpoint.backend_args=dict(backend='atomic_local')``.
     """
@@ -72,6 +75,10 @@ class AtomicLocalBackend(LocalBackend):
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, filepath)
+        except OSError as err:
+            raise CheckpointError(
+                f'cannot save {filepath}: {err.strerror or err} (it was not '
+                'written; the files saved before are kept)') from err
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)

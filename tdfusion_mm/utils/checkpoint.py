@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import pickle
 import zipfile
-from typing import Optional
+from typing import List, Optional
 
 import torch
 from mmengine.logging import print_log
@@ -140,6 +140,24 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     return None
 
 
+def record_last_checkpoint(work_dir: str) -> Optional[str]:
+    """Name the newest checkpoint of ``work_dir`` that loads in
+    ``work_dir/last_checkpoint`` (written atomically), e.g. after a run was
+    stopped, perhaps while mmengine was writing that file.
+
+    Returns:
+        str | None: The checkpoint, or None if there is none.
+    """
+    last = find_resume_checkpoint(work_dir)
+    if last is not None:
+        record = osp.join(work_dir, 'last_checkpoint')
+        tmp = f'{record}.tmp-{os.getpid()}'
+        with open(tmp, 'w') as f:
+            f.write(last)
+        os.replace(tmp, record)
+    return last
+
+
 def _history_buffer_method(owner, name: str):
     """``getattr`` as stock checkpoints use it, and only so: a statistics
     method of mmengine's ``HistoryBuffer`` (the buffers pickle a dict of
@@ -194,30 +212,105 @@ def load_task_state_dict(module: torch.nn.Module, path: str) -> None:
     module.load_state_dict(state, strict=True)
 
 
+def some(items: list, shown: int = 4) -> str:
+    """``items`` in one line: the first ``shown`` and a count of the
+    rest."""
+    rest = len(items) - shown
+    return f'{items[:shown]}' + (f' and {rest} more' if rest > 0 else '')
+
+
 def check_state_fits(own: dict, state: dict, source: str, target: str,
                      may_miss: Optional[str] = None) -> None:
     """Raise unless ``state`` loads strictly into a module whose state dict
-    is ``own``; keys starting with ``may_miss`` may be missing.
+    is ``own``; keys starting with ``may_miss`` may be missing. The message
+    is one line: counts, and the first few keys or shapes.
 
     Raises:
         KeyError: ``'<source> does not fit <target>'`` with the missing and
             unexpected keys.
-        RuntimeError: ``'<source>: shapes differ from <target>'``.
+        RuntimeError: ``'<source> does not fit <target>: N shapes
+            differ'``.
     """
     missing = sorted(k for k in set(own) - set(state)
                      if not (may_miss and k.startswith(may_miss)))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
-
-        def listing(keys):
-            return f'{len(keys)} {keys[:8]}' + (' ...' if len(keys) > 8 else
-                                                '')
-        raise KeyError(
-            f'{source} does not fit {target}: missing keys '
-            f'{listing(missing)}; unexpected keys {listing(unexpected)}')
+        parts = [f'{name} keys {len(keys)} {some(keys)}'
+                 for name, keys in (('missing', missing),
+                                    ('unexpected', unexpected)) if keys]
+        raise KeyError(f'{source} does not fit {target}: '
+                       f'{"; ".join(parts)}')
     shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
               for k, v in own.items()
               if k in state and state[k].shape != v.shape]
     if shapes:
-        raise RuntimeError(f'{source}: shapes differ from {target}: '
-                           f'{shapes[:8]}')
+        raise RuntimeError(f'{source} does not fit {target}: '
+                           f'{len(shapes)} shapes differ (its vs theirs): '
+                           f'{some(shapes, 3)}')
+
+
+class ResumeMismatchError(CheckpointError, ValueError):
+    """A checkpoint that loads but does not fit the run it would resume."""
+
+
+def optimizer_differences(saved: dict, optim_wrapper) -> List[str]:
+    """How the optimizer states of a checkpoint differ in layout from
+    ``optim_wrapper`` (an ``OptimWrapper`` or ``OptimWrapperDict``): other
+    wrappers, other parameter groups, state tensors of other shapes."""
+    if hasattr(optim_wrapper, 'optim_wrappers'):
+        wrappers = dict(optim_wrapper.optim_wrappers)
+    else:
+        wrappers, saved = {'': optim_wrapper}, {'': saved}
+    if set(saved) != set(wrappers):
+        return [f'optimizers {sorted(saved)} vs {sorted(wrappers)}']
+    found = []
+    for name, wrapper in wrappers.items():
+        label = f'optimizer {name!r}' if name else 'the optimizer'
+        groups = saved[name].get('param_groups', [])
+        params = [p for g in wrapper.optimizer.param_groups
+                  for p in g['params']]
+        sizes = [len(g['params']) for g in groups]
+        own = [len(g['params']) for g in wrapper.optimizer.param_groups]
+        if sizes != own:
+            found.append(f'{label}: parameter groups of {sizes} vs {own} '
+                         'parameters')
+            continue
+        ids = [i for g in groups for i in g['params']]
+        for i, param in zip(ids, params):
+            for key, value in saved[name].get('state', {}).get(i, {}).items():
+                if torch.is_tensor(value) and value.dim() and \
+                        value.shape != param.shape:
+                    found.append(f'{label}: state {key!r} of parameter {i} '
+                                 f'{tuple(value.shape)} vs '
+                                 f'{tuple(param.shape)}')
+                    break
+    return found
+
+
+def check_resume_fits(checkpoint: dict, model: torch.nn.Module,
+                      optim_wrapper, source: str, target: str) -> None:
+    """Refuse, before anything is loaded, to resume a run of ``model`` and
+    ``optim_wrapper`` from ``checkpoint``: the model's keys and shapes
+    (another architecture or number of classes) and the optimizers' layout
+    (another config's parameter groups) must match.
+
+    Raises:
+        ResumeMismatchError: One line naming ``source`` (the checkpoint),
+            ``target`` (the config) and the first differences, with a count
+            of the rest.
+    """
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in checkpoint.get('state_dict', {}).items()}
+    prefix = f'Cannot resume from {source} with {target}'
+    try:
+        check_state_fits(model.state_dict(), state, 'the checkpoint',
+                         'the model')
+    except (KeyError, RuntimeError) as err:
+        raise ResumeMismatchError(f'{prefix}: {err.args[0]}') from None
+    if 'optimizer' in checkpoint and optim_wrapper is not None:
+        found = optimizer_differences(checkpoint['optimizer'],
+                                      optim_wrapper)
+        if found:
+            raise ResumeMismatchError(
+                f'{prefix}: the optimizer states differ in layout '
+                f'(checkpoint vs config): {len(found)} {some(found, 2)}')

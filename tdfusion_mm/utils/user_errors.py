@@ -1,6 +1,7 @@
 """Errors in what a user gives the tools, and how the tools report them:
 one line, ``error: ...``, naming the file (or the key) and the cause."""
 import os
+import re
 import sys
 import traceback
 from typing import Callable
@@ -36,13 +37,15 @@ USER_ERRORS = (UserError, OSError, CheckpointError, InvalidInputFileError)
 def user_message(error: BaseException) -> str:
     """The message of ``error`` without a traceback.
 
-    An error raised in a DataLoader worker comes back with the worker's
-    traceback in its message; its last line is the original error.
+    An error raised in a DataLoader worker comes back (as the same type)
+    with the worker's traceback in its message; its last line is the
+    original error, after the name of its type.
     """
     message = str(error)
     if 'Original Traceback' in message:
         lines = [line for line in message.splitlines() if line.strip()]
-        message = lines[-1]
+        message = re.sub(rf'^([\w.]*\.)?{type(error).__name__}: ', '',
+                         lines[-1])
     elif isinstance(error, KeyError) and error.args:
         message = str(error.args[0])
     return message

@@ -1,8 +1,10 @@
 """FusionInferencer: inputs as paths, arrays and folders; fused images,
 T's predictions, visualizations and saved outputs; checkpoint errors."""
+import copy
 import json
 import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -126,3 +128,22 @@ def test_fusion_only_checkpoint_and_errors(det_model, demo_root, tmp_path):
                         vis=np.zeros((8, 9, 3), np.uint8)))
     with pytest.raises(UserError, match='give two files or two folders'):
         list_pairs(dict(ir=ir_path, vis=osp.dirname(vis_path)))
+
+
+@pytest.mark.parametrize('fusion_only', [True, False])
+def test_checkpoint_of_another_fusion_width_is_one_line(det_model,
+                                                        fusion_only):
+    """As tools/fuse.py (F only) and the demos (F, G and T) load it."""
+    cfg, ckpt, _ = det_model
+    wide = copy.deepcopy(cfg)
+    wide.model.fusion_backbone.dim = 16
+    with pytest.raises(UserError) as info:
+        if fusion_only:
+            FusionInferencer.fusion_only(wide, ckpt, device='cpu')
+        else:
+            FusionInferencer(wide, ckpt, device='cpu')
+    message = str(info.value)
+    assert message.startswith(f'checkpoint {ckpt} does not fit the '), message
+    assert re.search(r': \d+ shapes differ \(its vs theirs\): \[.*\] and \d+ '
+                     r'more$', message), message
+    assert '\n' not in message and len(message) < 600, message

@@ -9,6 +9,7 @@ import sys
 
 import cv2
 import pytest
+from helpers import load_tool
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -135,3 +136,94 @@ def test_check_dataset_reports_every_problem_with_its_file(data, capsys,
                      'image', out), out
     assert re.search(f'{re.escape(ann)}: the annotation states a 32x41 '
                      'image', out), out
+
+
+def test_check_dataset_hints_at_one_cause_of_alike_problems(data, capsys,
+                                                           monkeypatch):
+    """A split without annotation files: one hint after its problems."""
+    m3fd = data['m3fd']
+    split_file = osp.join(m3fd['root'], 'splits', 'test.txt')
+    test_ids = open(split_file).read().split()
+    for img_id in test_ids:
+        os.remove(osp.join(m3fd['ann'], f'{img_id}.xml'))
+    code, out = check('tdfusion_yolo_demo.py', m3fd['root'], capsys,
+                      monkeypatch)
+    assert code == 1, out
+    hints = [line for line in out.splitlines() if 'hint:' in line]
+    assert hints == [
+        f'[val+test] hint: {len(test_ids)} pairs of the val+test split have '
+        'no annotation file (e.g. '
+        f'{osp.join(m3fd["ann"], test_ids[0] + ".xml")}): if the split has '
+        'no annotations, check the others only (--splits train)'], out
+    # Problems of several kinds: no hint.
+    vis = osp.join(m3fd['vis'], f'{test_ids[0]}.png')
+    os.remove(vis)
+    code, out = check('tdfusion_yolo_demo.py', m3fd['root'], capsys,
+                      monkeypatch)
+    assert code == 1 and 'hint:' not in out, out
+
+
+def det_dataset(m3fd_root):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'))
+    init_default_scope('tdfusion_mm')
+    return DATASETS.build(dict(cfg.train_dataloader.dataset,
+                               data_root=m3fd_root))
+
+
+def index_of(dataset, key, path):
+    return [i for i in range(len(dataset))
+            if dataset.get_data_info(i)[key] == path][0]
+
+
+def test_training_refuses_a_label_map_of_another_size(data):
+    path = osp.join(data['msrs']['train']['Label'], '00001.png')
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(path, label[::2, ::2])  # 16x20 beside a 32x40 pair
+    dataset = seg_dataset(data['msrs']['root'])
+    with pytest.raises(InvalidInputFileError) as info:
+        dataset[index_of(dataset, 'seg_map_path', path)]
+    assert str(info.value).startswith(
+        f'{path}: the label map is 16x20 (HxW) but the image '), info.value
+
+
+@pytest.mark.parametrize('xmin, xmax, problem', [
+    (201, 241, 'lies outside the 32x40 image'),  # 1-based VOC corners
+    (31, 13, 'is empty or inverted'),
+])
+def test_training_refuses_a_bad_box(data, xmin, xmax, problem):
+    ann = [path for path in sorted(glob.glob(osp.join(data['m3fd']['ann'],
+                                                       '*.xml')))
+           if '<object>' in open(path).read()][0]
+    xml = re.sub(r'<xmin>\d+</xmin>', f'<xmin>{xmin}</xmin>',
+                 open(ann).read(), count=1)
+    open(ann, 'w').write(re.sub(r'<xmax>\d+</xmax>', f'<xmax>{xmax}</xmax>',
+                                xml, count=1))
+    dataset = det_dataset(data['m3fd']['root'])
+    with pytest.raises(InvalidInputFileError) as info:
+        dataset[index_of(dataset, 'xml_path', ann)]
+    assert re.match(rf'{re.escape(ann)}: box 0 \[{xmin - 1}\.0, [\d.]+, '
+                    rf'{xmax - 1}\.0, [\d.]+\] {problem}',
+                    str(info.value)), info.value
+
+
+def test_train_reports_bad_data_in_one_line(data, capsys, monkeypatch,
+                                            tmp_path):
+    """tools/train.py meets an infrared image of another size."""
+    ir = osp.join(data['m3fd']['ir'], '00001.png')
+    cv2.imwrite(ir, cv2.resize(cv2.imread(ir, 0), (30, 24)))
+    train = load_tool('tools/train.py')
+    root = data['m3fd']['root']
+    monkeypatch.setattr(sys, 'argv', [
+        'train.py', osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py'),
+        '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}'])
+    capsys.readouterr()
+    assert train.run_tool(train.main) == 1
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err, err[-3000:]
+    assert err.splitlines()[-1].startswith(
+        f'error: {ir}: the infrared image is 24x30 (HxW) but the visible '
+        'image '), err[-2000:]
+    assert open(tmp_path / 'work' / 'train.lock').read() == ''

@@ -93,6 +93,7 @@ def built_configs(demo_cfg, demo_root):
         R.TRANSFORMS: {
             'LoadIrVisFromFile': dict(type='LoadIrVisFromFile'),
             'LoadSegAnnotations': dict(type='LoadSegAnnotations'),
+            'LoadDetAnnotations': dict(type='LoadDetAnnotations'),
             'RandomFusionCrop': dict(type='RandomFusionCrop', crop_size=32),
             'PairedTransform': dict(
                 type='PairedTransform',

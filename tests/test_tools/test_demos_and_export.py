@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 from helpers import REPO
-from helpers import finish_tool, run_tool as run, start_tool
+from helpers import finish_tool, load_tool, run_tool as run, start_tool
 
 
 @pytest.fixture(scope='module')
@@ -79,6 +79,32 @@ def test_video_demo(demo_model, demo_root, tmp_path):
     ok, frame = cv2.VideoCapture(panels).read()
     assert ok and frame.shape[:2] == (64, 240)
     assert not [f for f in os.listdir(tmp_path) if 'tmp' in f]
+
+
+def write_video(path, frames):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return str(path)
+
+
+@pytest.mark.parametrize('longer', ['ir', 'vis'])
+def test_video_demo_warns_about_dropped_frames(tmp_path, capsys, longer):
+    video_demo = load_tool('demo/video_demo.py')
+    frames = [np.full((16, 24, 3), 20 * i, np.uint8) for i in range(5)]
+    counts = dict(ir=5, vis=3) if longer == 'ir' else dict(ir=3, vis=5)
+    paths = {k: write_video(tmp_path / f'{k}.avi', frames[:n])
+             for k, n in counts.items()}
+    _, pairs = video_demo.frame_pairs(paths['ir'], paths['vis'])
+    assert len(list(pairs)) == 3
+    assert capsys.readouterr().err == (
+        f'warning: {paths[longer]} has 5 frames, the other video 3: its '
+        'last 2 frame(s) were dropped\n')
+    _, pairs = video_demo.frame_pairs(paths['ir'], paths['ir'])
+    assert len(list(pairs)) == counts['ir']
+    assert capsys.readouterr().err == ''
 
 
 @pytest.mark.parametrize('fusion_cfg', [

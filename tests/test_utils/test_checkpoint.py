@@ -1,20 +1,24 @@
 """Broken checkpoints are reported with their name and what is wrong;
 ``--resume`` falls back from a bad ``last_checkpoint``; temporary files of
 killed writes are removed (issue 16, point 3)."""
+import copy
 import io
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
 
 import pytest
 import torch
-from helpers import finish_tool, start_tool
+from helpers import build, finish_tool, start_tool
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from tdfusion_mm.utils.checkpoint import (CheckpointError, check_state_fits,
+from tdfusion_mm.utils.checkpoint import (CheckpointError,
+                                          ResumeMismatchError,
+                                          check_resume_fits, check_state_fits,
                                           find_resume_checkpoint,
                                           load_checkpoint_file)
 
@@ -107,16 +111,24 @@ def one_error_line(proc):
     return errors[0]
 
 
-def test_tools_report_bad_checkpoints_in_one_line(demo_root, tmp_path):
+def test_tools_report_bad_checkpoints_in_one_line(demo_root, demo_cfg,
+                                                  tmp_path):
     """tools/test.py CKPT and tools/train.py --resume CKPT with a truncated
-    file, and tools/test.py with another model's checkpoint (mmengine would
-    load nothing, warn, and test random weights): one line naming the file
-    and the cause, no traceback unless asked for. The four runs start
-    together."""
+    file, tools/test.py with another model's checkpoint (mmengine would
+    load nothing, warn, and test random weights) and tools/train.py
+    --resume with a checkpoint of another F width (mmengine would load what
+    fits and fail in the optimizer): one line naming the file and the
+    cause, no traceback unless asked for. The five runs start together."""
     broken = tmp_path / 'epoch_1.pth'
     content = open(save(tmp_path / 'good.pth'), 'rb').read()
     broken.write_bytes(content[:len(content) // 2])
     other = save(tmp_path / 'other.pth')  # a state dict of one key, 'w'
+    wide_cfg = copy.deepcopy(demo_cfg)
+    wide_cfg.model.fusion_backbone.dim = 16
+    _, wide, wide_optim = build(wide_cfg)
+    wide_path = str(tmp_path / 'wide.pth')
+    torch.save(dict(meta=dict(epoch=0, iter=1), state_dict=wide.state_dict(),
+                    optimizer=wide_optim.state_dict()), wide_path)
     config = osp.join(REPO, 'configs', 'tdfusion_yolo_demo.py')
     root = f'{demo_root}/m3fd/'
     options = ['--cfg-options', f'train_dataloader.dataset.data_root={root}',
@@ -132,6 +144,7 @@ def test_tools_report_bad_checkpoints_in_one_line(demo_root, tmp_path):
     train_broken = start('train_broken', 'train', '--resume', str(broken))
     test_other = start('test_other', 'test', str(other))
     debug = start('debug', 'test', str(broken), env={'TDFUSION_DEBUG': '1'})
+    train_wide = start('train_wide', 'train', '--resume', wide_path)
 
     for proc in (test_broken, train_broken):
         error = one_error_line(proc)
@@ -141,6 +154,11 @@ def test_tools_report_bad_checkpoints_in_one_line(demo_root, tmp_path):
     assert "unexpected keys 1 ['w']" in error
     assert "'fusion_backbone." in error  # among the missing keys
     assert 'Traceback' in finish_tool(debug, expect_ok=False)
+    error = one_error_line(train_wide)
+    assert error.startswith(f'error: Cannot resume from {wide_path} with '
+                            f'{config}: the checkpoint does not fit the '
+                            'model: '), error
+    assert re.search(r'and \d+ more$', error), error
 
 
 def test_check_state_fits_names_keys_and_shapes():
@@ -154,8 +172,67 @@ def test_check_state_fits_names_keys_and_shapes():
         check_state_fits(own, {'task_model.w': torch.zeros(3),
                                'b': torch.zeros(1)}, 'ckpt', 'the model',
                          may_miss='task_model.')
-    with pytest.raises(RuntimeError, match=r"ckpt: shapes differ from the "
-                       r"model: \['a.w: \(5,\) vs \(2,\)'\]"):
+    with pytest.raises(RuntimeError, match=r"^ckpt does not fit the model: "
+                       r"1 shapes differ \(its vs theirs\): "
+                       r"\['a.w: \(5,\) vs \(2,\)'\]$"):
         check_state_fits(own, {'a.w': torch.zeros(5),
                                'task_model.w': torch.zeros(3)}, 'ckpt',
                          'the model')
+    # Many differences: one line, the first few and a count of the rest.
+    wide = {f'k{i:02d}': torch.zeros(2) for i in range(40)}
+    with pytest.raises(RuntimeError) as info:
+        check_state_fits(wide, {k: torch.zeros(3) for k in wide}, 'c', 'm')
+    assert str(info.value).endswith(
+        "m: 40 shapes differ (its vs theirs): ['k00: (3,) vs (2,)', "
+        "'k01: (3,) vs (2,)', 'k02: (3,) vs (2,)'] and 37 more")
+    with pytest.raises(KeyError) as info:
+        check_state_fits(wide, {'x': torch.zeros(1)}, 'c', 'm')
+    assert info.value.args[0] == (
+        "c does not fit m: missing keys 40 ['k00', 'k01', 'k02', 'k03'] and "
+        "36 more; unexpected keys 1 ['x']")
+    with pytest.raises(KeyError) as info:  # no empty part
+        check_state_fits(wide, dict(wide, x=torch.zeros(1)), 'c', 'm')
+    assert info.value.args[0] == "c does not fit m: unexpected keys 1 ['x']"
+
+
+def test_resume_refuses_another_model_or_optimizer_layout(demo_cfg):
+    """Another F width, another number of classes, another optimizer
+    layout: one line naming the checkpoint, the config and the first
+    differences, before anything is loaded."""
+    _, model, optim = build(demo_cfg)
+    fits = dict(state_dict=model.state_dict(), optimizer=optim.state_dict())
+    check_resume_fits(fits, model, optim, 'a.pth', 'demo.py')
+
+    def refused(checkpoint):
+        with pytest.raises(ResumeMismatchError) as info:
+            check_resume_fits(checkpoint, model, optim, 'a.pth', 'demo.py')
+        message = str(info.value)
+        assert message.startswith('Cannot resume from a.pth with demo.py: ')
+        assert '\n' not in message and len(message) < 600, message
+        return message
+
+    wide = copy.deepcopy(demo_cfg)
+    wide.model.fusion_backbone.dim = 16
+    _, wide_model, _ = build(wide)
+    message = refused(dict(state_dict=wide_model.state_dict()))
+    assert re.search(r'the checkpoint does not fit the model: \d+ shapes '
+                     r'differ \(its vs theirs\): \[.*\] and \d+ more$',
+                     message), message
+    classes = copy.deepcopy(demo_cfg)
+    classes.model.task_model.cfg_options.bbox_head.num_classes = 6
+    _, six, _ = build(classes)
+    assert 'bbox_head.multi_level_conv_cls.0.weight: (6, ' in refused(
+        dict(state_dict=six.state_dict()))
+
+    groups = copy.deepcopy(fits)
+    del groups['optimizer']['task_model']['param_groups'][0]['params'][-1]
+    assert re.search(r"optimizer 'task_model': parameter groups of \[\d+\] "
+                     r'vs \[\d+\] parameters', refused(groups))
+    state = copy.deepcopy(fits)
+    state['optimizer']['fusion_backbone']['state'] = {
+        0: dict(step=torch.tensor(1.), exp_avg=torch.zeros(99))}
+    assert "optimizer 'fusion_backbone': state 'exp_avg' of parameter 0 " \
+        '(99,) vs' in refused(state)
+    del state['optimizer']['loss_generator']
+    assert "optimizers ['fusion_backbone', 'task_model'] vs [" in refused(
+        state)

@@ -2,8 +2,8 @@
 import pytest
 
 from tdfusion_mm.utils.checkpoint import CheckpointError
-from tdfusion_mm.utils.user_errors import (DEBUG_ENV, UserError, run_tool,
-                                           user_message)
+from tdfusion_mm.utils.user_errors import (DEBUG_ENV, InvalidInputFileError,
+                                           UserError, run_tool, user_message)
 
 
 def fail(error):
@@ -51,4 +51,13 @@ def test_user_message_of_worker_and_key_errors():
                           '  File "x.py", line 1\n'
                           'OSError: cannot read a.png\n')
     assert user_message(worker) == 'OSError: cannot read a.png'
+    # Re-raised as its own type: the line without the type's name.
+    worker = InvalidInputFileError(
+        'Caught InvalidInputFileError in DataLoader worker process 1.\n'
+        'Original Traceback (most recent call last):\n'
+        '  File "x.py", line 1\n'
+        'tdfusion_mm.utils.user_errors.InvalidInputFileError: a.xml: box 0 '
+        '[1, 2, 0, 4] is empty or inverted\n')
+    assert user_message(worker) == \
+        'a.xml: box 0 [1, 2, 0, 4] is empty or inverted'
     assert user_message(KeyError('model.x: unknown')) == 'model.x: unknown'

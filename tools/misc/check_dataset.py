@@ -9,30 +9,30 @@ them), the infrared and visible images have the same size (unless the
 pipeline's ``LoadIrVisFromFile`` resizes the infrared one), a label map has
 the image's size and only values that are classes or the ignore index, and
 boxes lie inside the image (and inside the size their annotation file
-states). Every problem is printed with its file; the exit code is 1 if
-there is any. ``--data-root`` sets the ``data_root`` of every split's
-dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
+states). Every problem is printed with its file, and a hint when all the
+problems of a split are of one kind (e.g. a split without annotation
+files); the exit code is 1 if there is any. ``--data-root`` sets the
+``data_root`` of every split's dataset (a top-level ``data_root`` in ``--cfg-options`` does not reach the
 datasets: the config has already used it).
 """
 import argparse
 import copy
 import os.path as osp
+import re
 import sys
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
+from tdfusion_mm.datasets.transforms.loading import box_problems
 from tdfusion_mm.registry import DATASETS, TRANSFORMS
 from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.user_errors import USER_ERRORS, run_tool, user_message
 
 # Data errors found while building an info or loading a file.
 DATA_ERRORS = USER_ERRORS + (ValueError, KeyError)
-# How far (pixels) a box may reach past the border: VOC corners are 1-based
-# and some annotators write 0.
-BOX_TOLERANCE = 1.0
 # Our loaders by their scoped names: the config's default scope may be
 # mmdet's or mmseg's (the downstream configs).
 OUR_IMAGE_LOADER = 'tdfusion_mm.LoadIrVisFromFile'
@@ -102,7 +102,8 @@ def data_infos(dataset) -> Iterator[Tuple[str, object]]:
 
 
 def check_boxes(info: dict, height: int, width: int) -> List[str]:
-    """Problems of the boxes of a detection data info."""
+    """Problems of the boxes of a detection data info (those that
+    ``LoadDetAnnotations`` refuses or clips)."""
     problems = []
     where = info.get('xml_path', info['img_path'])
     stated = (info.get('height'), info.get('width'))
@@ -110,15 +111,11 @@ def check_boxes(info: dict, height: int, width: int) -> List[str]:
         problems.append(f'{where}: the annotation states a {stated[0]}x'
                         f'{stated[1]} image but {info["img_path"]} is '
                         f'{height}x{width}')
-    for k, inst in enumerate(info.get('instances', [])):
-        x1, y1, x2, y2 = inst['bbox']
-        if not (x2 > x1 and y2 > y1):
-            problems.append(f'{where}: box {k} {inst["bbox"]} is empty or '
-                            'inverted')
-        elif (min(x1, y1) < -BOX_TOLERANCE or x2 > width + BOX_TOLERANCE
-              or y2 > height + BOX_TOLERANCE):
-            problems.append(f'{where}: box {k} {inst["bbox"]} is not inside '
-                            f'the {height}x{width} image')
+    boxes = [inst['bbox'] for inst in info.get('instances', [])]
+    for _, problem, clipped in box_problems(boxes, height, width):
+        remedy = '' if clipped is None else \
+            f' (training clips it to {[round(v, 2) for v in clipped]})'
+        problems.append(f'{where}: {problem}{remedy}')
     return problems
 
 
@@ -184,7 +181,35 @@ def check_split(name: str, dataset_cfg: dict) -> int:
         print(f'[{name}] {problem}')
     print(f'[{name}] {type(dataset).__name__} at {root}: {len(entries)} '
           f'pair(s) checked, {len(problems)} problem(s)')
+    hint = one_kind_hint(name, problems)
+    if hint:
+        print(f'[{name}] hint: {hint}')
     return len(problems)
+
+
+def one_kind_hint(split: str, problems: List[str]) -> Optional[str]:
+    """What to do when every problem of a split is of one kind (the same
+    message but for file names, ids and numbers): one cause, e.g. a split
+    without annotations or a wrong folder, rather than many bad files."""
+    kinds = {re.sub(r"'[^']*'|\S*[/\\]\S*|\d+", '_', p) for p in problems}
+    if len(problems) < 2 or len(kinds) > 1:
+        return None
+    missing = re.match(r'The (.+) of id .* does not exist: (.+)$',
+                       problems[0])
+    if missing and missing.group(1) in ('annotation', 'label map'):
+        others = [s for s in ('train', 'val', 'test')
+                  if s not in split.split('+')]
+        return (f'{len(problems)} pairs of the {split} split have no '
+                f'{missing.group(1)} file (e.g. {missing.group(2)}): if the '
+                'split has no annotations, check the others only '
+                f'(--splits {" ".join(others)})')
+    if missing:
+        return (f'{len(problems)} pairs of the {split} split have no '
+                f'{missing.group(1)} (e.g. {missing.group(2)}): check '
+                'data_root, data_prefix and the suffixes')
+    return (f'all {len(problems)} problems of the {split} split are of one '
+            f'kind (e.g. {problems[0]}): one cause is likelier than '
+            f'{len(problems)} bad files')
 
 
 def main():

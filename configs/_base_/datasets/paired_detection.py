@@ -7,7 +7,7 @@ _base_ = './paired_dataloaders.py'
 
 train_pipeline = [
     dict(type='LoadIrVisFromFile'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='LoadDetAnnotations', with_bbox=True),
     # The fusion loss's crops, at native resolution.
     dict(type='RandomFusionCrop', crop_size=(256, 256)),
     dict(type='PairedTransform', transforms=[
@@ -23,7 +23,7 @@ test_pipeline = [
         dict(type='mmdet.Resize', scale=None, keep_ratio=True),
         dict(type='mmdet.Pad', size=None, pad_val=dict(img=0)),
     ]),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='LoadDetAnnotations', with_bbox=True),
     # `instances` lets CocoMetric evaluate without a COCO json file.
     dict(type='PackFusionDetInputs',
          meta_keys=('img_id', 'img_path', 'ir_path', 'ori_shape', 'img_shape',

@@ -1,11 +1,14 @@
-"""Load an aligned infrared-visible pair, and checked label maps."""
-from typing import Optional
+"""Load an aligned infrared-visible pair, and checked label maps and
+boxes."""
+from typing import List, Optional, Tuple
 
 import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmdet.datasets.transforms import LoadAnnotations as MMDetLoadAnnotations
 from mmengine.fileio import get
+from mmengine.logging import print_log
 from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
 
 from tdfusion_mm.registry import TRANSFORMS
@@ -15,6 +18,9 @@ _JPEG_START = b'\xff\xd8'
 _JPEG_END = b'\xff\xd9'
 _PNG_START = b'\x89PNG\r\n\x1a\n'
 _PNG_END = b'IEND\xaeB`\x82'
+# How far (pixels) a box may reach past the border unclipped: VOC corners
+# are 1-based and some annotators write 0 or the image's width.
+BOX_TOLERANCE = 1.0
 
 
 def check_complete(content: bytes, path: str, kind: str) -> None:
@@ -109,11 +115,12 @@ class LoadIrVisFromFile(BaseTransform):
                 ir = ir[..., 0]
         if ir.shape[:2] != vis.shape[:2]:
             if not self.resize_ir_to_vis:
-                raise ValueError(
-                    f'The infrared image {ir_path} is {ir.shape[0]}x'
+                raise InvalidInputFileError(
+                    f'{ir_path}: the infrared image is {ir.shape[0]}x'
                     f'{ir.shape[1]} (HxW) but the visible image {vis_path} '
-                    f'is {vis.shape[0]}x{vis.shape[1]}; pass '
-                    'resize_ir_to_vis=True to resize the infrared image')
+                    f'is {vis.shape[0]}x{vis.shape[1]}; give '
+                    'LoadIrVisFromFile resize_ir_to_vis=True to resize the '
+                    'infrared image')
             ir = mmcv.imresize(ir, (vis.shape[1], vis.shape[0]))
         results['img'] = vis
         results['ir_img'] = ir
@@ -130,14 +137,17 @@ class LoadIrVisFromFile(BaseTransform):
 
 @TRANSFORMS.register_module()
 class LoadSegAnnotations(MMSegLoadAnnotations):
-    """mmseg's ``LoadAnnotations`` that refuses label values outside the
-    classes.
+    """mmseg's ``LoadAnnotations`` that refuses label maps that do not fit
+    their pair.
 
     After loading (and ``label_map``/``reduce_zero_label``), every value of
     ``gt_seg_map`` must be a class (0 to ``num_classes - 1``) or the ignore
-    index; otherwise an error names the label file and the values. Without
-    the check such a value fails only when its sample is drawn, inside the
-    loss (``Target 50 is out of bounds``), without a file name.
+    index, and the map must have the size of the loaded image
+    (``ori_shape``, when the image is loaded); otherwise an error names the
+    label file and the values or sizes. Without the check a value outside
+    the classes fails only inside the loss (``Target 50 is out of
+    bounds``), without a file name, and a map of another size is silently
+    stretched by the resize that follows.
 
     Required Keys (besides those of mmseg's ``LoadAnnotations``):
 
@@ -177,6 +187,99 @@ class LoadSegAnnotations(MMSegLoadAnnotations):
                 'add them)')
         check_label_values(results['gt_seg_map'], num_classes, ignore_index,
                            results['seg_map_path'])
+        label_size = results['gt_seg_map'].shape[:2]
+        image_size = results.get('ori_shape')
+        if image_size is not None and tuple(image_size) != label_size:
+            raise InvalidInputFileError(
+                f'{path}: the label map is {label_size[0]}x{label_size[1]} '
+                f'(HxW) but the image {results.get("img_path")} is '
+                f'{image_size[0]}x{image_size[1]}')
+
+
+@TRANSFORMS.register_module()
+class LoadDetAnnotations(MMDetLoadAnnotations):
+    """mmdet's ``LoadAnnotations`` that checks the boxes against the image.
+
+    Before the boxes are loaded (so before any crop or resize), each box of
+    ``instances`` (x1, y1, x2, y2 in pixels) is checked against the loaded
+    image (``ori_shape``) and the file it came from (``xml_path``, else
+    ``img_path``):
+
+    - empty or inverted (``x2 <= x1`` or ``y2 <= y1``), or outside the
+      image (nothing left after clipping): an error naming the file and the
+      box;
+    - reaching past the border by more than :data:`BOX_TOLERANCE` pixels:
+      clipped to the image, as mmdet's ``Resize`` clips boxes
+      (``clip_object_border``), with one warning per file;
+    - an annotation stating another image size (``height``, ``width``):
+      an error.
+
+    Args:
+        **kwargs: Arguments of mmdet's ``LoadAnnotations``.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._clipped_files = set()
+
+    def _load_bboxes(self, results: dict) -> None:
+        image_size = results.get('ori_shape')
+        if image_size is not None:
+            self._check_boxes(results, *image_size[:2])
+        super()._load_bboxes(results)
+
+    def _check_boxes(self, results: dict, height: int, width: int) -> None:
+        """Raise on a bad box or stated size; clip boxes past the border."""
+        where = results.get('xml_path') or results.get('img_path')
+        stated = (results.get('height'), results.get('width'))
+        if None not in stated and tuple(stated) != (height, width):
+            raise InvalidInputFileError(
+                f'{where}: the annotation states a {stated[0]}x{stated[1]} '
+                f'image but {results.get("img_path")} is {height}x{width}')
+        instances = results.get('instances', [])
+        problems = box_problems([i['bbox'] for i in instances], height,
+                                width)
+        changes = []
+        for index, problem, clipped in problems:
+            if clipped is None:
+                raise InvalidInputFileError(f'{where}: {problem}')
+            changes.append(f'box {index} {instances[index]["bbox"]} -> '
+                           f'{clipped}')
+            instances[index]['bbox'] = clipped
+        if changes and where not in self._clipped_files:
+            self._clipped_files.add(where)
+            print_log(
+                f'{where}: {len(changes)} box(es) reach past the border of '
+                f'the {height}x{width} image by more than {BOX_TOLERANCE:g} '
+                f'px and are clipped: {"; ".join(changes)} '
+                f'({len(self._clipped_files)} file(s) with clipped boxes so '
+                'far)', logger='current', level=30)
+
+
+def box_problems(bboxes: List[List[float]], height: int,
+                 width: int) -> List[Tuple[int, str, Optional[list]]]:
+    """What is wrong with the boxes (x1, y1, x2, y2) of a ``height`` x
+    ``width`` image: ``(index, problem, clipped)`` per bad box, ``clipped``
+    being the box clipped to the image when that is the remedy (it reaches
+    past the border by more than :data:`BOX_TOLERANCE`), None when the box
+    is empty, inverted or outside the image (an error)."""
+    problems = []
+    for k, box in enumerate(bboxes):
+        x1, y1, x2, y2 = (float(v) for v in box)
+        value = [round(v, 2) for v in (x1, y1, x2, y2)]
+        clipped = [max(x1, 0.), max(y1, 0.), min(x2, float(width)),
+                   min(y2, float(height))]
+        if not (x2 > x1 and y2 > y1):
+            problems.append((k, f'box {k} {value} is empty or inverted '
+                             '(x2 <= x1 or y2 <= y1)', None))
+        elif not (clipped[2] > clipped[0] and clipped[3] > clipped[1]):
+            problems.append((k, f'box {k} {value} lies outside the '
+                             f'{height}x{width} image', None))
+        elif (min(x1, y1) < -BOX_TOLERANCE or x2 > width + BOX_TOLERANCE
+              or y2 > height + BOX_TOLERANCE):
+            problems.append((k, f'box {k} {value} is not inside the '
+                             f'{height}x{width} image', clipped))
+    return problems
 
 
 def check_label_depth(content: bytes, path: str, backend: str) -> None:

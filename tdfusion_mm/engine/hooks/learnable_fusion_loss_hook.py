@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 
 from tdfusion_mm.engine.runner import PHASE_META, MetaFusionTrainLoop
 from tdfusion_mm.registry import HOOKS
+from tdfusion_mm.utils.checkpoint import check_resume_fits
 from tdfusion_mm.utils.model_wrappers import unwrap
 from tdfusion_mm.utils.object_mask import object_mask
 
@@ -33,7 +34,9 @@ class LearnableFusionLossHook(Hook):
     - With every checkpoint, and on resume (not on a plain ``load_from``):
       lets the loop record and check where a resumed run starts
       (:meth:`MetaFusionTrainLoop.checkpoint_meta`,
-      :meth:`MetaFusionTrainLoop.check_checkpoint_meta`).
+      :meth:`MetaFusionTrainLoop.check_checkpoint_meta`); on resume, before
+      anything is loaded, also refuses a checkpoint whose model or
+      optimizer layout does not fit (:func:`check_resume_fits`).
 
     Args:
         interval (int): Probe interval in iterations. Defaults to 50.
@@ -85,10 +88,17 @@ class LearnableFusionLossHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # Only a resumed run continues the saved epoch layout; ``load_from``
         # without resume starts a new schedule from the weights.
+        # Called before mmengine loads anything of the checkpoint.
         loop = runner._train_loop
-        if getattr(runner, '_resume', False) and isinstance(
-                loop, MetaFusionTrainLoop):
-            loop.check_checkpoint_meta(checkpoint.get('meta', {}))
+        if not (getattr(runner, '_resume', False) and isinstance(
+                loop, MetaFusionTrainLoop)):
+            return
+        source = getattr(runner, '_load_from', None) or 'the checkpoint'
+        target = getattr(getattr(runner, 'cfg', None), 'filename',
+                         None) or 'the config'
+        loop.check_checkpoint_meta(checkpoint.get('meta', {}), source, target)
+        check_resume_fits(checkpoint, unwrap(runner.model),
+                          runner.optim_wrapper, source, target)
 
     def after_train_epoch(self, runner) -> None:
         self._log_probe(runner)

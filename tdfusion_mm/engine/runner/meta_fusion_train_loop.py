@@ -6,6 +6,7 @@ from mmengine.runner import EpochBasedTrainLoop, set_random_seed
 from torch.utils.data import DataLoader
 
 from tdfusion_mm.registry import LOOPS
+from tdfusion_mm.utils.checkpoint import ResumeMismatchError
 from tdfusion_mm.utils.model_wrappers import unwrap
 
 PHASE_META = 'meta'
@@ -142,20 +143,23 @@ class MetaFusionTrainLoop(EpochBasedTrainLoop):
             meta_steps=self.meta_steps,
             iters_per_epoch=self.iters_per_epoch)
 
-    def check_checkpoint_meta(self, meta: dict) -> None:
+    def check_checkpoint_meta(self, meta: dict, source: str = 'the checkpoint',
+                              target: str = 'the config') -> None:
         """Refuse to resume from a checkpoint whose epoch layout differs
-        from this loop's (its position would be wrong)."""
+        from this loop's (its position would be wrong); the error names
+        ``source`` and ``target``."""
         saved = meta.get('tdfusion_loop')
         if saved is None:
             return
         current = dict(meta_steps=self.meta_steps,
                        iters_per_epoch=self.iters_per_epoch)
         if any(saved[k] != v for k, v in current.items()):
-            raise ValueError(
-                f'Cannot resume: the checkpoint was saved with meta_steps='
-                f"{saved['meta_steps']} and {saved['iters_per_epoch']} "
-                f'iterations per epoch, the config gives meta_steps='
-                f"{current['meta_steps']} and {current['iters_per_epoch']}")
+            raise ResumeMismatchError(
+                f'Cannot resume from {source} with {target}: it was saved '
+                f"with meta_steps={saved['meta_steps']} and "
+                f"{saved['iters_per_epoch']} iterations per epoch, the "
+                f"config gives meta_steps={current['meta_steps']} and "
+                f"{current['iters_per_epoch']}")
 
     def run(self):
         """Train; a fresh run first sizes G's step to the budget."""

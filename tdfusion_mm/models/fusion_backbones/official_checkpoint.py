@@ -20,6 +20,8 @@ from typing import Mapping, Optional
 import torch
 import torch.nn as nn
 
+from tdfusion_mm.utils.checkpoint import some
+
 __all__ = ['convert_official_state_dict', 'build_target_network']
 
 _CONTAINER_KEYS = ('state_dict', 'model')
@@ -124,8 +126,9 @@ def convert_official_state_dict(state_dict: Mapping,
     if missing or unexpected:
         raise KeyError(
             f'official {net} state dict does not match '
-            f'{type(target).__name__}: missing keys {missing}, '
-            f'unexpected keys {unexpected}')
+            f'{type(target).__name__}: missing keys {len(missing)} '
+            f'{some(missing)}, unexpected keys {len(unexpected)} '
+            f'{some(unexpected)}')
 
     out = OrderedDict()
     for key, ref in expected.items():

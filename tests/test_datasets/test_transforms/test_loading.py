@@ -1,11 +1,14 @@
 """LoadIrVisFromFile: both images of a pair, checked and named;
-LoadSegAnnotations: label maps checked."""
+LoadSegAnnotations: label maps checked; LoadDetAnnotations: boxes checked
+against the image."""
 import cv2
 import numpy as np
 import pytest
 from transform_helpers import H, W, grey, smooth_vis, write
 
-from tdfusion_mm.datasets.transforms import (LoadIrVisFromFile,
+from tdfusion_mm.datasets.transforms import loading
+from tdfusion_mm.datasets.transforms import (LoadDetAnnotations,
+                                             LoadIrVisFromFile,
                                              LoadSegAnnotations)
 from tdfusion_mm.utils.user_errors import InvalidInputFileError
 
@@ -57,9 +60,10 @@ def test_load_grey_vis(tmp_path):
 
 def test_load_size_mismatch_names_both_files(tmp_path):
     vis, ir = smooth_vis(), smooth_vis(H // 2, W // 2)[..., 0]
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(InvalidInputFileError) as e:  # one line in the tools
         load(tmp_path, vis, ir)
-    assert str(tmp_path / 'ir.png') in str(e.value)
+    assert str(e.value).startswith(f'{tmp_path / "ir.png"}: the infrared '
+                                   f'image is {H // 2}x{W // 2}')
     assert str(tmp_path / 'vis.png') in str(e.value)
     out = load(tmp_path, vis, ir, resize_ir_to_vis=True)
     assert out['ir_img'].shape == (H, W)
@@ -115,3 +119,66 @@ def test_16bit_label_value_that_would_wrap_names_the_file(tmp_path):
         load_label(tmp_path, label)
     path = str(tmp_path / 'label.png')
     assert path in str(info.value) and '[259]' in str(info.value)
+
+
+def test_label_map_of_another_size_than_its_image_names_both(tmp_path):
+    path = str(tmp_path / 'label.png')
+    cv2.imwrite(path, np.zeros((H // 2, W // 2), np.uint8))
+    results = dict(seg_map_path=path, seg_fields=[], reduce_zero_label=False,
+                   img_path='vis.png', ori_shape=(H, W))
+    loader = LoadSegAnnotations(num_classes=9, ignore_index=255)
+    with pytest.raises(InvalidInputFileError) as info:
+        loader(dict(results))
+    assert str(info.value) == (
+        f'{path}: the label map is {H // 2}x{W // 2} (HxW) but the image '
+        f'vis.png is {H}x{W}')
+    cv2.imwrite(path, np.zeros((H, W), np.uint8))
+    assert loader(dict(results))['gt_seg_map'].shape == (H, W)
+
+
+# ------------------------------------------------------------------ boxes
+def det_results(*boxes, **info):
+    return dict(dict(ori_shape=(H, W), img_path='vis.png', xml_path='a.xml'),
+                instances=[dict(bbox=list(b), bbox_label=0, ignore_flag=0)
+                           for b in boxes], **info)
+
+
+@pytest.mark.parametrize('box, problem', [
+    ((W + 20, 5, W + 40, 20), f'lies outside the {H}x{W} image'),
+    ((30, 5, 10, 20), 'is empty or inverted'),
+    ((10, 5, 10, 20), 'is empty or inverted'),
+])
+def test_bad_box_is_an_error_naming_file_and_box(box, problem):
+    with pytest.raises(InvalidInputFileError) as info:
+        LoadDetAnnotations(with_bbox=True)(det_results((1, 2, 3, 4), box))
+    message = str(info.value)
+    assert message.startswith(f'a.xml: box 1 {[float(v) for v in box]} '
+                              f'{problem}'), message
+
+
+def test_box_past_the_border_is_clipped_with_one_warning_per_file(
+        monkeypatch):
+    logged = []
+    monkeypatch.setattr(loading, 'print_log',
+                        lambda message, **kwargs: logged.append(message))
+    loader = LoadDetAnnotations(with_bbox=True)
+    inside = (0, 0, W + 1, H + 1)  # within the tolerance: left as it is
+    for _ in range(2):
+        out = loader(det_results(inside, (-5, 10, 30, H + 9)))
+    assert out['gt_bboxes'].tensor.tolist() == [
+        [0, 0, W + 1, H + 1], [0, 10, 30, H]]
+    assert out['instances'][1]['bbox'] == [0, 10, 30, H]  # for the metrics
+    assert len(logged) == 1 and logged[0].startswith('a.xml: 1 box(es)')
+    assert f'box 1 [-5, 10, 30, {H + 9}] -> [0.0, 10.0, 30.0, {H}.0]' in \
+        logged[0], logged
+    loader(det_results((-5, 10, 30, 20), xml_path='b.xml'))
+    assert len(logged) == 2 and '2 file(s)' in logged[1]
+
+
+def test_annotation_stating_another_size_is_an_error():
+    results = det_results((1, 2, 3, 4), height=H, width=W + 1)
+    with pytest.raises(InvalidInputFileError, match=(
+            f'a.xml: the annotation states a {H}x{W + 1} image but vis.png '
+            f'is {H}x{W}')):
+        LoadDetAnnotations(with_bbox=True)(results)
+    LoadDetAnnotations(with_bbox=True)(dict(results, width=W))
