@@ -20,8 +20,6 @@ from typing import Mapping, Optional
 import torch
 import torch.nn as nn
 
-from tdfusion_mm.utils.checkpoint import some
-
 __all__ = ['convert_official_state_dict', 'build_target_network']
 
 _CONTAINER_KEYS = ('state_dict', 'model')
@@ -124,6 +122,8 @@ def convert_official_state_dict(state_dict: Mapping,
 
     missing = [k for k in expected if k not in converted]
     if missing or unexpected:
+        # (Imported here: tdfusion_mm.utils needs OpenCV, F does not.)
+        from tdfusion_mm.utils.checkpoint import some
         raise KeyError(
             f'official {net} state dict does not match '
             f'{type(target).__name__}: missing keys {len(missing)} '
