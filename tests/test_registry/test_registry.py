@@ -66,6 +66,8 @@ def built_configs(demo_cfg, demo_root):
     return {
         R.MODELS: {
             'ReFusion': dict(type='ReFusion'),
+            'GradientDenseFusion': dict(type='GradientDenseFusion',
+                                        channels=4),
             'LossGenerationModule': dict(type='LossGenerationModule'),
             'FixedLossWeights': dict(type='FixedLossWeights', w_ir=0.3),
             'LearnableFusionLoss': dict(type='LearnableFusionLoss',
