@@ -1,5 +1,5 @@
 """Label values are checked when loaded, and tools/misc/check_dataset.py
-checks a config's datasets in full (issue 16, point 4)."""
+checks a config's datasets in full."""
 import os.path as osp
 import glob
 import importlib.util

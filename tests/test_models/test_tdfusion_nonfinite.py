@@ -1,6 +1,6 @@
 """TDFusion's non-finite guard: a non-finite loss, gradient or
 hypergradient skips that update only; F's fused images are checked before T
-sees them, for detectors and segmentors alike (issue 16, point 2)."""
+sees them, for detectors and segmentors alike."""
 import os.path as osp
 
 import pytest

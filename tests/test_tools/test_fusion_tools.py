@@ -87,7 +87,7 @@ def test_eval_fusion_errors_name_the_files(tmp_path):
 
 def test_eval_fusion_refuses_what_would_change_scores(tmp_path):
     """Truncated JPEG, float TIFF without a range, an unwritable result:
-    errors naming the file, no result files (issue 16)."""
+    errors naming the file, no result files."""
     from tdfusion_mm.apis import UserError
     tool = load_tool('tools/eval_fusion.py')
     fused, ir, vis = (str(tmp_path / d) for d in ('fused', 'ir', 'vis'))
@@ -189,7 +189,7 @@ def test_fuse_loads_ours_and_official_alike(tiny_refusion):
 
 
 def test_fuse_reports_failures(tiny_refusion, tmp_path):
-    """What fuse.py used to pass silently (issue 16): errors naming the
+    """What fuse.py used to pass silently: errors naming the
     file, exit status 1, no traceback unless --debug."""
     from tdfusion_mm.apis import UserError
     tool = load_tool('tools/fuse.py')

@@ -1,6 +1,6 @@
 """Broken checkpoints are reported with their name and what is wrong;
 ``--resume`` falls back from a bad ``last_checkpoint``; temporary files of
-killed writes are removed (issue 16, point 3)."""
+killed writes are removed."""
 import copy
 import io
 import os

@@ -1,5 +1,5 @@
 """A second run into the work dir of a live run is refused; the lock of a
-run that died is taken over (issue 16, point 6)."""
+run that died is taken over."""
 import os
 import os.path as osp
 import signal
