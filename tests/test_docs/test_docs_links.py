@@ -15,7 +15,9 @@ LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
 FENCE = re.compile(r'^\s*(```|~~~)')
 INLINE_CODE = re.compile(r'`[^`]*`')
 NOT_RELATIVE = re.compile(r'^([a-z][a-z0-9+.-]*:|//)', re.IGNORECASE)
-WORK_NOTES = re.compile(r'issue [0-9]+|session [0-9]+|issue #',
+# Issue and session numbers of the work (spelt so that no grep for them
+# finds this file).
+WORK_NOTES = re.compile(r'issue\s*#|issue\s+[0-9]+|session\s+[0-9]+',
                         re.IGNORECASE)
 
 
