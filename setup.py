@@ -24,6 +24,9 @@ setup(
     'for MMDetection and MMSegmentation',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     include_package_data=True,
+    # The model index and its trained fusion weights.
+    package_data={'tdfusion_mm': ['model_zoo/metafile.yml',
+                                  'model_zoo/weights/*.pth']},
     python_requires='>=3.8',
     install_requires=read_requirements(),
     license='Apache License 2.0',

@@ -1,11 +1,13 @@
 """Fuse infrared-visible pairs with a trained fusion network.
 
-    # a pair
-    python tools/fuse.py CONFIG CHECKPOINT --ir ir.png --vis vis.png --out out/
-    # two folders, matched by file name
+    # a pair, with a trained model of the package's model index
+    python tools/fuse.py --model refusion_msrs_learned \
+        --ir ir.png --vis vis.png --out out/
+    # two folders, matched by file name, with a model of your own
     python tools/fuse.py CONFIG CHECKPOINT --ir IR_DIR --vis VIS_DIR --out out/
 
-CHECKPOINT is a TDFusion checkpoint of ours (keys ``fusion_backbone.*``), a
+``--model`` names an entry of ``tdfusion_mm/model_zoo/metafile.yml`` (a
+wrong name lists them). CHECKPOINT is a TDFusion checkpoint of ours (keys ``fusion_backbone.*``), a
 converted official one (bare fusion-network keys) or an official one as
 released (``models/TDFusion_*.pth``, converted on the fly). Any image size
 works; the output has the input's size, the visible image's colour, and is
@@ -24,7 +26,8 @@ exit with status 1 (``--debug`` adds the traceback).
 import argparse
 import sys
 
-from tdfusion_mm.apis import FusionInferencer, fuse_folder, list_pairs
+from tdfusion_mm.apis import (FusionInferencer, fuse_folder, list_pairs,
+                              resolve_model)
 from tdfusion_mm.utils import tune_malloc
 from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
@@ -32,8 +35,11 @@ from tdfusion_mm.utils.user_errors import run_tool
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Fuse IR-visible pairs')
-    parser.add_argument('config', help='config with model.fusion_backbone')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('config', nargs='?',
+                        help='config with model.fusion_backbone')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    parser.add_argument('--model', help='a trained model of the model '
+                        'index, in place of CONFIG and CHECKPOINT')
     parser.add_argument('--ir', required=True, help='IR image or folder')
     parser.add_argument('--vis', required=True, help='visible image or folder')
     parser.add_argument('--out', required=True, help='output folder')
@@ -49,13 +55,20 @@ def parse_args(argv=None):
                         help='fuse even when the estimated memory exceeds '
                         'what is available')
     add_shared_args(parser, 'float_range', 'device', 'cfg_options', 'debug')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.model and (args.config or args.checkpoint):
+        parser.error('give either --model or CONFIG and CHECKPOINT')
+    if not args.model and not (args.config and args.checkpoint):
+        parser.error('give CONFIG and CHECKPOINT, or --model NAME')
+    return args
 
 
 def main(args) -> None:
     tune_malloc()
+    config, checkpoint = (resolve_model(args.model) if args.model else
+                          (args.config, args.checkpoint))
     inferencer = FusionInferencer.fusion_only(
-        args.config, args.checkpoint, args.cfg_options, device=args.device,
+        config, checkpoint, args.cfg_options, device=args.device,
         check_memory=not args.no_memory_check)
     pairs = list_pairs(dict(ir=args.ir, vis=args.vis))
     stats = fuse_folder(inferencer, pairs, args.out, args.panels,

@@ -26,6 +26,7 @@ from tdfusion_mm.visualization import tile_row
 from .image_io import (FloatRange, match_folders, read_image, to_uint8_image,
                        to_unit, write_bytes, write_image)
 from .memory import check_fusion_memory
+from .model_index import is_model_name, resolve_model
 
 PairInput = Union[dict, Sequence]
 _LOADER = 'LoadIrVisFromFile'
@@ -130,9 +131,10 @@ def load_fusion_state(checkpoint: str) -> dict:
 class FusionInferencer(BaseInferencer):
     """Fuse infrared-visible pairs with a trained TDFusion model.
 
-    Built from a config and a checkpoint: one of ours (F, G and T), a
-    converted official one or an official one as released (F only; both
-    are converted on the fly). When the config has a task network and the
+    Built from a trained model of the model index by name (F only, see
+    :mod:`tdfusion_mm.apis.model_index`), or from a config and a
+    checkpoint: one of ours (F, G and T), a converted official one or an
+    official one as released (F only; both are converted on the fly). When the config has a task network and the
     checkpoint its weights, T runs on the fusion as in ``tools/test.py``
     (the config's test pipeline without its annotation loading) and its
     predictions are returned and drawn.
@@ -140,6 +142,9 @@ class FusionInferencer(BaseInferencer):
     Example::
 
         from tdfusion_mm.apis import FusionInferencer
+        inferencer = FusionInferencer('refusion_msrs_learned')
+        result = inferencer(dict(ir='ir.png', vis='vis.png'))
+        # or a model of your own
         inferencer = FusionInferencer('configs/tdfusion_yolo_m3fd.py',
                                       'epoch_40.pth')
         result = inferencer(dict(ir='ir.png', vis='vis.png'), out_dir='out')
@@ -150,8 +155,9 @@ class FusionInferencer(BaseInferencer):
     :func:`list_pairs`; float images need ``float_range``.
 
     Args:
-        model (str | Config): Config file or config.
-        weights (str): Checkpoint file.
+        model (str | Config): A name of the model index (see
+            :func:`model_names`), a config file or a config.
+        weights (str, optional): Checkpoint file; none for a name.
         device (str, optional): E.g. ``'cpu'``, ``'cuda:0'``. Defaults to
             the available device.
         scope (str): Default scope. Defaults to ``'tdfusion_mm'``.
@@ -169,12 +175,14 @@ class FusionInferencer(BaseInferencer):
 
     def __init__(self,
                  model: Union[str, Config],
-                 weights: str,
+                 weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: str = 'tdfusion_mm',
                  check_memory: bool = True) -> None:
         register_all_modules(init_default_scope=False)
         init_default_scope(scope)
+        if is_model_name(model, weights):
+            model, weights = resolve_model(model)
         if isinstance(model, str) and not osp.isfile(model):
             raise UserError(f'config not found: {model}')
         self.check_memory = check_memory
