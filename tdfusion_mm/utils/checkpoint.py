@@ -11,6 +11,8 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
+from .atomic_write import atomic_write
+
 _ZIP_MAGIC = b'PK\x03\x04'
 _PICKLE_PROTO = b'\x80'
 
@@ -151,10 +153,9 @@ def record_last_checkpoint(work_dir: str) -> Optional[str]:
     last = find_resume_checkpoint(work_dir)
     if last is not None:
         record = osp.join(work_dir, 'last_checkpoint')
-        tmp = f'{record}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            f.write(last)
-        os.replace(tmp, record)
+        with atomic_write(record) as tmp:
+            with open(tmp, 'w') as f:
+                f.write(last)
     return last
 
 
