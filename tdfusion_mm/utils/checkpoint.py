@@ -79,13 +79,17 @@ def load_checkpoint_file(path: str, map_location='cpu') -> dict:
 
 def load_from_local(filename: str, map_location=None) -> dict:
     """mmengine's loader of local files (resume, ``load_from``,
-    ``tools/test.py``), replaced by :func:`load_checkpoint_file`: mmengine's
-    calls ``torch.load`` without naming the file in its errors."""
+    ``tools/test.py``), replaced by :func:`load_checkpoint_file` after
+    :func:`use_checked_checkpoint_loader`: mmengine's calls ``torch.load``
+    without naming the file in its errors."""
     return load_checkpoint_file(filename, map_location)
 
 
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_from_local, force=True)
+def use_checked_checkpoint_loader() -> None:
+    """Make mmengine load local checkpoints with :func:`load_from_local`,
+    for the whole process (importing this module changes nothing)."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
 
 
 def checkpoint_is_valid(path: str) -> bool:
