@@ -14,8 +14,9 @@ The layout and attribute names are those of the official TDFusion code
 (``nets/ReFusion.py`` of HaowenBai/TDFusion), so state-dict keys match its
 checkpoints once their ``<conv>.conv.weight`` aliases are dropped (see
 :mod:`tdfusion_mm.models.fusion_backbones.official_checkpoint`). How the
-steps are computed fast on CPU (attention from Gram sums, in-place
-temporaries, row bands in inference) is in :mod:`.restormer_fast`.
+steps are computed fast on CPU is in :mod:`.restormer_kernels` (attention
+from Gram sums, in-place temporaries), :mod:`.row_banding` and
+:mod:`.banded_forward` (row bands in inference).
 
 Everything is a plain ``nn.Module`` holding ordinary parameters, so the
 networks work with ``torch.func.functional_call`` for the virtual (meta)
@@ -26,10 +27,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .restormer_fast import (add_residual, channel_attention, gelu_gate,
-                             pointwise, pointwise_depthwise,
-                             project_attended, row_bands,
-                             transformer_block_banded)
+from .banded_forward import transformer_block_banded
+from .restormer_kernels import (add_residual, channel_attention, gelu_gate,
+                                pointwise, pointwise_depthwise,
+                                project_attended)
+from .row_banding import row_bands
 
 __all__ = [
     'WithBiasLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
@@ -171,7 +173,7 @@ class TransformerBlock(nn.Module):
 
     In inference (eval mode, no graph recorded) on images of more than
     ``band_pixels`` pixels, the same function is computed over row bands
-    (:func:`.restormer_fast.transformer_block_banded`), so that q, k, v and
+    (:func:`.banded_forward.transformer_block_banded`), so that q, k, v and
     the feed-forward's hidden channels never exist at full resolution.
 
     Args:
