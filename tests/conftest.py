@@ -1,6 +1,7 @@
 """Shared fixtures: small demo data generated once per test session."""
 import os
 import os.path as osp
+import subprocess
 import sys
 
 import pytest
@@ -64,7 +65,9 @@ def trained_tool_runs(demo_root, tmp_path_factory):
     """tools/train.py, one short epoch each, of the paper's detection config
     (configs/tdfusion_yolo_m3fd.py) and segmentation config
     (tdfusion_segformer_msrs.py) on the demo data; the two runs start
-    together, one thread each. Per layout: work dir, --cfg-options, log."""
+    together, one thread each. Each work dir starts with the temporary file
+    of a killed process's checkpoint write (``*.tmp-<pid>``). Per layout:
+    work dir, --cfg-options, log."""
     from helpers import demo_data_options, finish_tool, start_tool
     options = {
         'm3fd': [
@@ -94,6 +97,9 @@ def trained_tool_runs(demo_root, tmp_path_factory):
     runs = {}
     for layout, config in configs.items():
         work_dir = str(tmp_path_factory.mktemp(f'work_{layout}'))
+        dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+        dead.wait()
+        open(osp.join(work_dir, f'epoch_0.pth.tmp-{dead.pid}'), 'w').close()
         options[layout] = demo_data_options(
             f'{demo_root}/{layout}/') + options[layout]
         runs[layout] = (work_dir, start_tool(

@@ -1,5 +1,5 @@
 """Helpers shared by the tests: build the demo model, draw batches, run the
-tools, a tiny fusion network."""
+tools, a tiny fusion network, perturbed networks, a fake LLVIP folder."""
 import copy
 import importlib.util
 import os
@@ -161,3 +161,25 @@ class TinyFusion(nn.Module):
     def forward(self, ir, vis):
         x = torch.tanh(self.conv1(torch.cat([ir, vis], 1)))
         return torch.sigmoid(self.conv2(x))
+
+
+def perturbed(net, dtype=torch.float32, seed=0):
+    """Non-default norms and temperatures, so every parameter matters."""
+    torch.manual_seed(seed)
+    net = net.to(dtype)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return net
+
+
+def fake_llvip(root, n=12):
+    """An LLVIP folder of ``n`` annotated train pairs (empty files) and an
+    annotation without its image."""
+    for sub in ('Annotations', 'infrared/train', 'visible/train'):
+        os.makedirs(os.path.join(root, sub))
+    for i in range(n):
+        for sub, ext in (('Annotations', 'xml'), ('visible/train', 'jpg')):
+            open(os.path.join(root, sub, f'{i:06d}.{ext}'), 'w').close()
+    # an annotation without its image is not part of either split
+    open(os.path.join(root, 'Annotations', '999999.xml'), 'w').close()

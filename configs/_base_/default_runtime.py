@@ -4,7 +4,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Atomic writes: a kill while saving never truncates a checkpoint.
+    # Atomic writes: a kill while saving never truncates a checkpoint
+    # (SafeCheckpointHook, below, enables this backend before the run).
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
                     backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'))

@@ -16,6 +16,7 @@ the file.
   temporary name in the target folder, checked and renamed; a failure
   names the file and leaves no temporary behind.
 """
+import contextlib
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -23,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from tdfusion_mm.utils.atomic_write import atomic_write
 from tdfusion_mm.utils.image_dtype import (UNIT_SCALES, int_to_unit, to_uint8,
                                           unit_to_uint8)
 from tdfusion_mm.utils.user_errors import UserError
@@ -189,20 +191,17 @@ def write_bytes(path: str, data: bytes) -> None:
         UserError: The file cannot be written (the cause is named); no
             temporary file is left behind.
     """
-    folder = osp.dirname(osp.abspath(path))
-    tmp = osp.join(folder, f'.{osp.basename(path)}.tmp-{os.getpid()}')
     try:
-        os.makedirs(folder, exist_ok=True)
-        with open(tmp, 'wb') as f:
-            f.write(data)
-        if osp.getsize(tmp) != len(data):
-            raise OSError(f'wrote {osp.getsize(tmp)} of {len(data)} bytes')
-        if osp.isdir(path):
-            raise IsADirectoryError(f'a folder named {path} exists')
-        os.replace(tmp, path)
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        with atomic_write(path) as tmp:
+            with open(tmp, 'wb') as f:
+                f.write(data)
+            if osp.getsize(tmp) != len(data):
+                raise OSError(
+                    f'wrote {osp.getsize(tmp)} of {len(data)} bytes')
+            if osp.isdir(path):
+                raise IsADirectoryError(f'a folder named {path} exists')
     except OSError as err:
-        if osp.exists(tmp):
-            os.remove(tmp)
         raise UserError(f'cannot write {path}: {err.strerror or err}'
                         ) from err
 
@@ -240,7 +239,7 @@ class AtomicOutputs:
     """
 
     def __init__(self) -> None:
-        self._pending: List[Tuple[str, str]] = []
+        self._files = contextlib.ExitStack()
 
     def __enter__(self) -> 'AtomicOutputs':
         return self
@@ -250,23 +249,11 @@ class AtomicOutputs:
         if osp.isdir(path):
             raise UserError(f'cannot write {path}: a folder of that name '
                             'exists')
-        tmp = f'{path}.partial-{os.getpid()}'
-        write_bytes(tmp, data)
-        self._pending.append((tmp, path))
+        write_bytes(self._files.enter_context(atomic_write(path)), data)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            for tmp, path in self._pending:
-                try:
-                    os.replace(tmp, path)
-                except OSError as err:
-                    self._discard()
-                    raise UserError(f'cannot write {path}: {err.strerror}'
-                                    ) from err
-        self._discard()
-
-    def _discard(self) -> None:
-        for tmp, _ in self._pending:
-            if osp.exists(tmp):
-                os.remove(tmp)
-        self._pending = []
+        try:
+            self._files.__exit__(exc_type, exc, tb)
+        except OSError as err:
+            raise UserError(f'cannot write {err.filename2 or err.filename}: '
+                            f'{err.strerror or err}') from err

@@ -6,6 +6,7 @@ import warnings
 
 import torch
 
+from tdfusion_mm.utils.atomic_write import atomic_write
 from tdfusion_mm.utils.user_errors import UserError
 
 __all__ = ['INPUT_NAMES', 'OUTPUT_NAME', 'export_onnx']
@@ -26,11 +27,10 @@ def export_onnx(net: torch.nn.Module, out: str, opset: int = 17) -> None:
     whole_image(net)
     example = (torch.rand(1, 1, 64, 80), torch.rand(1, 1, 64, 80))
     axes = {0: 'batch', 2: 'height', 3: 'width'}
-    folder = osp.dirname(osp.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(out)}.tmp-{os.getpid()}')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        with atomic_write(out) as tmp, torch.no_grad(), \
+                warnings.catch_warnings():
             # shape checks and layout branches are traced as constants,
             # which is right here: values do not depend on them
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
@@ -42,9 +42,5 @@ def export_onnx(net: torch.nn.Module, out: str, opset: int = 17) -> None:
                 output_names=[OUTPUT_NAME], opset_version=opset,
                 dynamic_axes={name: axes for name in INPUT_NAMES +
                               (OUTPUT_NAME, )}, dynamo=False)
-        os.replace(tmp, out)
     except OSError as err:
         raise UserError(f'cannot write {out}: {err.strerror or err}') from err
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)

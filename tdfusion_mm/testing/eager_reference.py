@@ -6,8 +6,9 @@ It is independent of the library's modules: the converter is checked
 against it on official-layout state dicts
 (``tests/test_models/test_fusion_networks.py``), the optimised modules
 (channels-last, fused attention, row bands) must match it
-(``tests/test_models/test_layers/test_restormer_fast.py``), and
-``tools/analysis_tools/benchmark.py`` times it as the eager baseline.
+(``tests/test_models/test_layers/test_restormer_kernels.py`` and
+``test_banded_forward.py``), and ``tools/analysis_tools/benchmark.py`` times
+it as the eager baseline.
 Convolutions read ``<name>.weight`` (an official ``MetaConv2d`` stores the
 same tensor as ``<name>.conv.weight`` too) and ``<name>.bias`` if present.
 """

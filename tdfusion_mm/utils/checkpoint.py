@@ -11,6 +11,8 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
+from .atomic_write import atomic_write
+
 _ZIP_MAGIC = b'PK\x03\x04'
 _PICKLE_PROTO = b'\x80'
 
@@ -77,13 +79,17 @@ def load_checkpoint_file(path: str, map_location='cpu') -> dict:
 
 def load_from_local(filename: str, map_location=None) -> dict:
     """mmengine's loader of local files (resume, ``load_from``,
-    ``tools/test.py``), replaced by :func:`load_checkpoint_file`: mmengine's
-    calls ``torch.load`` without naming the file in its errors."""
+    ``tools/test.py``), replaced by :func:`load_checkpoint_file` after
+    :func:`use_checked_checkpoint_loader`: mmengine's calls ``torch.load``
+    without naming the file in its errors."""
     return load_checkpoint_file(filename, map_location)
 
 
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_from_local, force=True)
+def use_checked_checkpoint_loader() -> None:
+    """Make mmengine load local checkpoints with :func:`load_from_local`,
+    for the whole process (importing this module changes nothing)."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
 
 
 def checkpoint_is_valid(path: str) -> bool:
@@ -151,10 +157,9 @@ def record_last_checkpoint(work_dir: str) -> Optional[str]:
     last = find_resume_checkpoint(work_dir)
     if last is not None:
         record = osp.join(work_dir, 'last_checkpoint')
-        tmp = f'{record}.tmp-{os.getpid()}'
-        with open(tmp, 'w') as f:
-            f.write(last)
-        os.replace(tmp, record)
+        with atomic_write(record) as tmp:
+            with open(tmp, 'w') as f:
+                f.write(last)
     return last
 
 

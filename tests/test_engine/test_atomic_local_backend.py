@@ -5,7 +5,13 @@ import os
 import pytest
 from mmengine.fileio import get_file_backend
 
+from tdfusion_mm.engine import use_checkpoint_io
 from tdfusion_mm.utils.checkpoint import CheckpointError
+
+
+@pytest.fixture(autouse=True)
+def atomic_checkpoints():
+    use_checkpoint_io()
 
 
 def test_atomic_backend_never_truncates(tmp_path, monkeypatch):

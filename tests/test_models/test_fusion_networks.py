@@ -88,14 +88,6 @@ def test_gradients_reach_every_parameter(cls):
     assert not dead, f'no gradient reaches {dead}'
 
 
-def test_bias_free_variant_builds():
-    model = ReFusion(norm_type='BiasFree')
-    out = model(*random_pair(9, 11))
-    assert out.shape == (1, 1, 9, 11)
-    # 4 + 4 encoder/decoder blocks x 2 norms lose their bias vectors
-    assert count_params(model) == OFFICIAL_REFUSION_PARAMS - 2 * (4 * 16 + 2 * 32)
-
-
 def test_centred_logits_level_is_the_balance():
     """With ``centre_logits`` each image's mean logit difference is the
     learned ``balance``; the official layout's keys are unchanged."""

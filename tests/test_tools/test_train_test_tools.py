@@ -29,6 +29,15 @@ def test_train_runs_both_phases_and_saves(trained_m3fd):
                                       'task_model'}
 
 
+def test_train_saves_checkpoints_atomically(trained_m3fd):
+    """The checkpoint was written by the atomic_local backend: its save
+    removed the temporary file that the fixture left in the work dir as a
+    killed write would."""
+    work_dir = trained_m3fd[0]
+    assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+    assert not glob.glob(osp.join(work_dir, '*.tmp-*'))
+
+
 def test_train_log_is_readable_and_sizes_g_step(trained_m3fd):
     work_dir, _, out = trained_m3fd
     # The phase in words; G's tiny hypergradient with significant digits.

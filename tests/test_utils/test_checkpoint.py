@@ -16,11 +16,13 @@ from helpers import build, finish_tool, start_tool
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from tdfusion_mm.engine import use_checkpoint_io
 from tdfusion_mm.utils.checkpoint import (CheckpointError,
                                           ResumeMismatchError,
                                           check_resume_fits, check_state_fits,
                                           find_resume_checkpoint,
-                                          load_checkpoint_file)
+                                          load_checkpoint_file,
+                                          use_checked_checkpoint_loader)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -53,6 +55,7 @@ def broken_files(folder):
 
 
 def test_broken_checkpoints_are_named_with_their_cause(tmp_path):
+    use_checked_checkpoint_loader()
     for path, cause in broken_files(tmp_path).items():
         with pytest.raises(CheckpointError) as info:
             load_checkpoint_file(path)
@@ -94,6 +97,7 @@ def test_next_save_removes_temp_files_of_killed_writes(tmp_path):
     stale.write_bytes(b'')
     live = tmp_path / f'iter_4.pth.tmp-{os.getppid()}'  # a running process
     live.write_bytes(b'')
+    use_checkpoint_io()
     backend = get_file_backend(str(tmp_path),
                                backend_args=dict(backend='atomic_local'))
     backend.put(b'checkpoint', str(tmp_path / 'iter_5.pth'))

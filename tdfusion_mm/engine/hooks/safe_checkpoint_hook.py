@@ -4,6 +4,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 
+from tdfusion_mm.engine.atomic_local_backend import use_checkpoint_io
 from tdfusion_mm.registry import HOOKS
 
 _MARK = '__history_buffer__'
@@ -54,9 +55,17 @@ class SafeCheckpointHook(Hook):
     the message hub and any numpy values into tensors and plain containers
     before saving and restores the history buffers after loading, so that no
     type needs allow-listing and a downloaded checkpoint cannot run code.
+    Before the run it enables the ``atomic_local`` backend of the configs'
+    ``CheckpointHook`` and the loader that names bad checkpoints
+    (:func:`~tdfusion_mm.engine.use_checkpoint_io`).
     """
 
     priority = 'VERY_LOW'  # after every hook that adds to the checkpoint
+
+    def before_run(self, runner) -> None:
+        # before CheckpointHook.before_train opens its backend and before
+        # the runner loads or resumes a checkpoint
+        use_checkpoint_io()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         for key in ('meta', 'message_hub'):

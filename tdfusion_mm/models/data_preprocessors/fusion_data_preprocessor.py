@@ -48,16 +48,13 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
     ``ori_shape``. mmseg also resizes the logits of the whole batch to the
     ``pad_shape`` of its first sample, so (as with mmseg's own
     preprocessor) the images of a segmentation test batch must have one
-    size. The samples are duck-typed: instance boxes, masks and
+    size. The samples are duck-typed: instance boxes and
     ``gt_sem_seg`` are handled where present, so an mmseg ``SegDataSample``
     passes as well.
 
     Args:
         pad_size_divisor (int): The padded height and width are multiples
             of it. Defaults to 1.
-        pad_mask (bool): Pad ``gt_instances.masks`` to the batch shape in
-            training. Defaults to False.
-        mask_pad_value (int): Padding value of instance masks. Defaults to 0.
         pad_seg (bool): Pad every field of ``gt_sem_seg`` to the batch shape
             in training (needed to stack mmseg labels). Defaults to False.
         seg_pad_value (int): Padding value of ``gt_sem_seg``. Defaults to
@@ -80,8 +77,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
 
     def __init__(self,
                  pad_size_divisor: int = 1,
-                 pad_mask: bool = False,
-                 mask_pad_value: int = 0,
                  pad_seg: bool = False,
                  seg_pad_value: int = 255,
                  boxtype2tensor: bool = True,
@@ -92,8 +87,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
             raise ValueError(
                 f'pad_size_divisor must be >= 1, got {pad_size_divisor}')
         self.pad_size_divisor = pad_size_divisor
-        self.pad_mask = pad_mask
-        self.mask_pad_value = mask_pad_value
         self.pad_seg = pad_seg
         self.seg_pad_value = seg_pad_value
         self.boxtype2tensor = boxtype2tensor
@@ -142,8 +135,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                 })
             if self.boxtype2tensor:
                 self._boxes_to_tensor(data_samples)
-            if training and self.pad_mask:
-                self._pad_masks(data_samples)
             if training and self.pad_seg:
                 self._pad_sem_seg(data_samples)
 
@@ -236,14 +227,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                 from mmdet.structures.bbox import BaseBoxes
                 if isinstance(bboxes, BaseBoxes):
                     instances.bboxes = bboxes.tensor
-
-    def _pad_masks(self, data_samples: list) -> None:
-        """Pad instance masks to ``batch_input_shape``."""
-        for sample in data_samples:
-            instances = sample.get('gt_instances')
-            if instances is not None and 'masks' in instances:
-                instances.masks = instances.masks.pad(
-                    sample.batch_input_shape, pad_val=self.mask_pad_value)
 
     def _pad_sem_seg(self, data_samples: list) -> None:
         """Pad every field of ``gt_sem_seg`` to ``batch_input_shape``."""

@@ -39,7 +39,6 @@ class ReFusion(BaseModule):
         num_heads (int): Attention heads everywhere. Defaults to 8.
         ffn_expansion_factor (float): GDFN expansion. Defaults to 2.
         bias (bool): Convolution bias. Defaults to False.
-        norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         band_pixels (int): In inference (eval mode, no graph), the blocks
             run over row bands of about this many pixels (at least 64 rows),
@@ -56,7 +55,6 @@ class ReFusion(BaseModule):
                  num_heads: int = 8,
                  ffn_expansion_factor: float = 2,
                  bias: bool = False,
-                 norm_type: str = 'WithBias',
                  negative_slope: float = 0.01,
                  band_pixels: int = 32768,
                  init_cfg=None) -> None:
@@ -64,8 +62,7 @@ class ReFusion(BaseModule):
 
         self.project_in_1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.project_in_2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
-        block_args = (num_heads, ffn_expansion_factor, bias, norm_type,
-                      band_pixels)
+        block_args = (num_heads, ffn_expansion_factor, bias, band_pixels)
         self.encoder1 = transformer_blocks(num_blocks, dim, *block_args)
         self.encoder2 = transformer_blocks(num_blocks, dim, *block_args)
         self.FM = CrossModalFusion(dim, num_heads, bias, band_pixels)

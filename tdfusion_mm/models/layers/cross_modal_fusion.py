@@ -2,11 +2,12 @@
 import torch
 import torch.nn as nn
 
+from .banded_forward import cross_modal_fusion_banded
 from .restormer import check_heads
-from .restormer_fast import (add_residual, channel_attention,
-                             cross_modal_fusion_banded, gelu_gate,
-                             pointwise, pointwise_depthwise,
-                             project_attended, row_bands)
+from .restormer_kernels import (add_residual, channel_attention, gelu_gate,
+                                pointwise, pointwise_depthwise,
+                                project_attended)
+from .row_banding import row_bands
 
 __all__ = ['CrossModalFusion']
 

@@ -14,8 +14,9 @@ The layout and attribute names are those of the official TDFusion code
 (``nets/ReFusion.py`` of HaowenBai/TDFusion), so state-dict keys match its
 checkpoints once their ``<conv>.conv.weight`` aliases are dropped (see
 :mod:`tdfusion_mm.models.fusion_backbones.official_checkpoint`). How the
-steps are computed fast on CPU (attention from Gram sums, in-place
-temporaries, row bands in inference) is in :mod:`.restormer_fast`.
+steps are computed fast on CPU is in :mod:`.restormer_kernels` (attention
+from Gram sums, in-place temporaries), :mod:`.row_banding` and
+:mod:`.banded_forward` (row bands in inference).
 
 Everything is a plain ``nn.Module`` holding ordinary parameters, so the
 networks work with ``torch.func.functional_call`` for the virtual (meta)
@@ -26,13 +27,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .restormer_fast import (add_residual, channel_attention, gelu_gate,
-                             pointwise, pointwise_depthwise,
-                             project_attended, row_bands,
-                             transformer_block_banded)
+from .banded_forward import transformer_block_banded
+from .restormer_kernels import (add_residual, channel_attention, gelu_gate,
+                                pointwise, pointwise_depthwise,
+                                project_attended)
+from .row_banding import row_bands
 
 __all__ = [
-    'BiasFreeLayerNorm', 'WithBiasLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
+    'WithBiasLayerNorm', 'LayerNorm', 'MDTA', 'GDFN',
     'TransformerBlock', 'transformer_blocks', 'check_heads'
 ]
 
@@ -44,12 +46,11 @@ def check_heads(dim: int, num_heads: int) -> None:
                          f'{num_heads}')
 
 
-class BiasFreeLayerNorm(nn.Module):
-    """Restormer's bias-free layer norm over the channel axis (NCHW).
+class WithBiasLayerNorm(nn.Module):
+    """The usual layer norm over the channel axis (NCHW): centred, with bias.
 
-    ``x / sqrt(var(x) + eps) * weight``, statistics over C (biased
-    variance); ``x`` is not centred. Not used by the official TDFusion
-    networks; kept for Restormer-style variants.
+    ``(x - mean(x)) / sqrt(var(x) + eps) * weight + bias`` over C, the
+    statistics of the official ``WithBias_LayerNorm``.
 
     Args:
         num_channels (int): Number of channels C.
@@ -59,25 +60,9 @@ class BiasFreeLayerNorm(nn.Module):
     def __init__(self, num_channels: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(num_channels))
+        self.bias = nn.Parameter(torch.zeros(num_channels))
         self.eps = eps
         self.num_channels = num_channels  # a constant when traced (ONNX)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` (B, C, H, W) by its inverse std over C."""
-        var = x.var(dim=1, keepdim=True, unbiased=False)
-        return x * torch.rsqrt(var + self.eps) * self.weight[:, None, None]
-
-
-class WithBiasLayerNorm(BiasFreeLayerNorm):
-    """The usual layer norm over the channel axis (NCHW): centred, with bias.
-
-    ``(x - mean(x)) / sqrt(var(x) + eps) * weight + bias`` over C, the
-    statistics of the official ``WithBias_LayerNorm``.
-    """
-
-    def __init__(self, num_channels: int, eps: float = 1e-5) -> None:
-        super().__init__(num_channels, eps)
-        self.bias = nn.Parameter(torch.zeros(num_channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise ``x`` (B, C, H, W) over C."""
@@ -96,18 +81,11 @@ class LayerNorm(nn.Module):
 
     Args:
         dim (int): Number of channels.
-        norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
     """
 
-    def __init__(self, dim: int, norm_type: str = 'WithBias') -> None:
+    def __init__(self, dim: int) -> None:
         super().__init__()
-        if norm_type == 'WithBias':
-            self.body = WithBiasLayerNorm(dim)
-        elif norm_type == 'BiasFree':
-            self.body = BiasFreeLayerNorm(dim)
-        else:
-            raise ValueError(f'unknown norm_type {norm_type!r}, expected '
-                             "'WithBias' or 'BiasFree'")
+        self.body = WithBiasLayerNorm(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise ``x`` (B, C, H, W) over C."""
@@ -195,7 +173,7 @@ class TransformerBlock(nn.Module):
 
     In inference (eval mode, no graph recorded) on images of more than
     ``band_pixels`` pixels, the same function is computed over row bands
-    (:func:`.restormer_fast.transformer_block_banded`), so that q, k, v and
+    (:func:`.banded_forward.transformer_block_banded`), so that q, k, v and
     the feed-forward's hidden channels never exist at full resolution.
 
     Args:
@@ -203,20 +181,17 @@ class TransformerBlock(nn.Module):
         num_heads (int): Attention heads.
         ffn_expansion_factor (float): GDFN expansion. Defaults to 2.
         bias (bool): Convolution bias. Defaults to False.
-        norm_type (str): ``'WithBias'`` or ``'BiasFree'``. Defaults to
-            ``'WithBias'``.
         band_pixels (int): Pixels per band in inference; 0 turns banding
             off. Defaults to 32768.
     """
 
     def __init__(self, dim: int, num_heads: int,
                  ffn_expansion_factor: float = 2, bias: bool = False,
-                 norm_type: str = 'WithBias',
                  band_pixels: int = 32768) -> None:
         super().__init__()
-        self.norm1 = LayerNorm(dim, norm_type)
+        self.norm1 = LayerNorm(dim)
         self.attn = MDTA(dim, num_heads, bias)
-        self.norm2 = LayerNorm(dim, norm_type)
+        self.norm2 = LayerNorm(dim)
         self.ffn = GDFN(dim, ffn_expansion_factor, bias)
         self.band_pixels = band_pixels
 
@@ -231,10 +206,9 @@ class TransformerBlock(nn.Module):
 
 def transformer_blocks(num_blocks: int, dim: int, num_heads: int,
                        ffn_expansion_factor: float = 2, bias: bool = False,
-                       norm_type: str = 'WithBias',
                        band_pixels: int = 32768) -> nn.Sequential:
     """``num_blocks`` :class:`TransformerBlock` s at ``dim`` channels, one
     after the other (state-dict keys ``<i>.norm1...``, as official)."""
     return nn.Sequential(*(
         TransformerBlock(dim, num_heads, ffn_expansion_factor, bias,
-                         norm_type, band_pixels) for _ in range(num_blocks)))
+                         band_pixels) for _ in range(num_blocks)))

@@ -37,7 +37,6 @@ class LossGenerationModule(BaseModule):
         num_heads (int): Attention heads everywhere. Defaults to 8.
         ffn_expansion_factor (float): GDFN expansion. Defaults to 2.
         bias (bool): Convolution bias. Defaults to False.
-        norm_type (str): ``'WithBias'`` (official) or ``'BiasFree'``.
         centre_logits (bool): Beyond the paper: centre the logit difference
             ``out[:, 0] - out[:, 1]`` per image and add a separately learned
             global ``balance`` before the (two-channel) softmax, so that the
@@ -54,14 +53,13 @@ class LossGenerationModule(BaseModule):
                  num_heads: int = 8,
                  ffn_expansion_factor: float = 2,
                  bias: bool = False,
-                 norm_type: str = 'WithBias',
                  centre_logits: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
 
         self.patch_embed1 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
         self.patch_embed2 = nn.Conv2d(1, dim, 3, padding=1, bias=bias)
-        block_args = (num_heads, ffn_expansion_factor, bias, norm_type)
+        block_args = (num_heads, ffn_expansion_factor, bias)
         self.encoder1 = transformer_blocks(num_blocks, dim, *block_args)
         self.encoder2 = transformer_blocks(num_blocks, dim, *block_args)
         self.encoder3 = transformer_blocks(num_blocks, dim * 2, *block_args)

@@ -1,3 +1,6 @@
+"""The demo dataset (:mod:`tdfusion_mm.testing.demo_dataset`): its two
+layouts, the scenes as written (warm objects, labels matching boxes), a
+fixed output for a seed, reuse and refusal of foreign data."""
 import hashlib
 import json
 import os
@@ -8,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tdfusion_mm.testing import generate_demo_dataset
-from tdfusion_mm.testing.demo_scenes import M3FD_CLASSES, MSRS_CLASSES
+from tdfusion_mm.testing import (M3FD_CLASSES, MSRS_CLASSES,
+                                 generate_demo_dataset)
 
 # MSRS label of each M3FD class drawn with a mask.
 MSRS_LABEL = dict(People=2, Car=1, Bus=1, Truck=1, Motorcycle=3)
