@@ -16,6 +16,7 @@ import sys
 
 import torch
 
+from tdfusion_mm.utils.atomic_write import atomic_write
 from tdfusion_mm.utils.checkpoint import load_checkpoint_file
 from tdfusion_mm.utils.user_errors import UserError, run_tool
 
@@ -42,9 +43,8 @@ def fusion_weights(checkpoint: str) -> dict:
 def main(args) -> None:
     fusion = fusion_weights(args.checkpoint)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = f'{args.out}.tmp{os.getpid()}'
-    torch.save(dict(state_dict=fusion), tmp)
-    os.replace(tmp, args.out)
+    with atomic_write(args.out) as tmp:
+        torch.save(dict(state_dict=fusion), tmp)
     with open(args.out, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     count = sum(v.numel() for v in fusion.values())
