@@ -21,7 +21,8 @@ Items:
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
 * ``ft``: one F+T iteration, ``TDFusion.train_fusion_and_task``.
 * ``meta-frozen``, ``ft-frozen`` (``--frozen``): the same with
-  ``model.freeze_task_model=True``, each measured right after its default.
+  ``optim_wrapper.task_model=None`` (T frozen), each measured right after
+  its default.
 
 Training (``--setups``) uses each config's batch, swap and networks:
 ``msrs`` and ``m3fd`` the paper's sizes (one pair doubled by the
@@ -204,8 +205,11 @@ def build_train(kind: str, setup: str, hessian_vector: str,
     torch.manual_seed(0)
     cfg.model.hessian_vector = hessian_vector
     kind, frozen, _ = kind.partition('-frozen')
-    cfg.model.freeze_task_model = bool(frozen)
+    if frozen:
+        cfg.optim_wrapper.task_model = None
     model = MODELS.build(copy.deepcopy(cfg.model))
+    if frozen:
+        model.freeze_task_model()
     model.train()
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
