@@ -15,15 +15,7 @@ from tdfusion_mm.registry import MODELS
 from tdfusion_mm.utils.checkpoint import load_task_state_dict
 from tdfusion_mm.utils.colour import luma, restore_colour
 from tdfusion_mm.utils.model_wrappers import unwrap
-from .builder import build_own, build_task_model
-
-# Keys of the former flags -> what to write instead.
-REMOVED_KEYS = dict(
-    task_input="model.fusion_backbone=dict(type='PassThroughFusion', "
-    "source='visible' or 'infrared') with model.swap_modalities=False and "
-    'train_cfg.meta_steps=0',
-    freeze_task_model='optim_wrapper.task_model=None (T without an '
-    'optimizer is frozen)')
+from .builder import build_own, build_task_model, refuse_removed_arguments
 
 
 class FusionBatch(NamedTuple):
@@ -50,34 +42,29 @@ class FusionBatch(NamedTuple):
 class TDFusion(BaseModel):
     """Task-driven fusion: F fuses, G weighs F's loss, T solves the task.
 
-    The paper's letters are attributes: F is ``fusion_backbone`` (the whole
-    fusion network), G ``loss_generator``, T ``task_model``; the fusion loss
-    is ``fusion_loss``. Images are in [0, 1]; ``ir`` is the infrared (one
-    channel), ``vis_bgr`` the visible image as loaded (BGR, or one channel
-    for a grey one) and ``vis_y`` its luma (Y). F, G and the fusion loss
-    take ``(ir, vis_y)``; :meth:`fuse` and :meth:`loss_weights` take
-    ``(ir, vis_bgr)`` and compute the luma themselves. (The data
-    preprocessor's ``inputs['vis']`` is ``vis_bgr``.)
+    F is ``fusion_backbone``, G ``loss_generator``, T ``task_model``.
+    Images are in [0, 1]: ``ir`` the infrared (one channel), ``vis_bgr`` the
+    visible image as loaded (BGR, or grey; the data preprocessor's
+    ``inputs['vis']``) and ``vis_y`` its luma. F, G and the fusion loss take
+    ``(ir, vis_y)``; :meth:`fuse` and :meth:`loss_weights` ``(ir, vis_bgr)``.
 
     Training alternates two phases (see :class:`MetaFusionTrainLoop`):
 
     - learning G (``train_step`` gets ``dict(inner=batch, outer=batch)``): T
-      takes a real look-ahead step on F's fused inner images, F takes a
-      virtual step on the G-weighted fusion loss of the inner crops, the task
-      loss of T on the stepped F's fusion of the outer batch is
-      differentiated into G, G is updated, and T (weights, buffers, optimizer
-      state) is restored to its state before the pair;
-    - learning F and T (``train_step`` gets a batch): F takes a step on the
-      fusion loss with G's weights detached; T takes a step on the detached
-      fused images. The task loss reaches F only through G.
+      takes a real look-ahead step on F's fused inner images, F a virtual
+      step on the G-weighted fusion loss of the inner crops; the task loss
+      of T on the stepped F's fusion of the outer batch is differentiated
+      into G, G is updated, and T (weights, buffers, optimizer state) is
+      restored;
+    - learning F and T (``train_step`` gets a batch): F steps on the fusion
+      loss with G's weights detached, T on the detached fused images. The
+      task loss reaches F only through G.
 
-    What trains are the parts with an optimizer wrapper (the keys of
-    ``optim_wrapper``). A T without one (``optim_wrapper.task_model=None``,
-    typically warm started from ``task_checkpoint``) is frozen: it stays in
-    eval mode, takes no look-ahead step (the meta step differentiates the
-    task loss of T as it is) and is never updated; F and G adapt to it. The
-    single-modality baselines take a :class:`PassThroughFusion` F, which
-    has no parameters: T trains alone on one modality.
+    The parts with an optimizer wrapper train. A T without one
+    (``optim_wrapper.task_model=None``, typically from ``task_checkpoint``)
+    is frozen: eval mode, no look-ahead step, never updated. A
+    :class:`PassThroughFusion` F (no parameters) makes a single-modality
+    baseline: T trains alone.
 
     Args:
         fusion_backbone (dict): Config of F (e.g. ``ReFusion``).
@@ -124,11 +111,7 @@ class TDFusion(BaseModel):
                  task_checkpoint: Optional[str] = None,
                  init_cfg: Optional[dict] = None,
                  **removed):
-        for key in removed:
-            if key not in REMOVED_KEYS:
-                raise TypeError(f'model.{key}: TDFusion has no such argument')
-            raise KeyError(f'model.{key} is no longer an option: write '
-                           f'{REMOVED_KEYS[key]}')
+        refuse_removed_arguments(removed)
         if data_preprocessor is None:
             data_preprocessor = dict(type='FusionDataPreprocessor')
         data_preprocessor = copy.deepcopy(dict(data_preprocessor))
@@ -293,18 +276,14 @@ class TDFusion(BaseModel):
 
     def check_optimizers(self, optim_wrapper: OptimWrapperDict,
                          meta_phase: bool) -> None:
-        """Refuse optimizer wrappers that leave a phase nothing to do.
-
-        Learning G needs F's and G's (and steps T's, if any); learning F and
-        T needs F's or T's.
-        """
+        """Refuse optimizer wrappers that leave a phase nothing to train:
+        learning G needs F's and G's, learning F and T one of theirs."""
+        keys = set(optim_wrapper.keys())
         if not meta_phase:
-            if not {'fusion_backbone', 'task_model'} & set(
-                    optim_wrapper.keys()):
+            if not keys & {'fusion_backbone', 'task_model'}:
                 raise KeyError('optim_wrapper has neither `fusion_backbone` '
                                'nor `task_model`: nothing to train')
-            return
-        if not all(
+        elif not all(
                 any(p.requires_grad for p in part.parameters())
                 for part in (self.fusion_backbone, self.loss_generator)):
             raise ValueError(
@@ -312,11 +291,8 @@ class TDFusion(BaseModel):
                 f'{type(self.fusion_backbone).__name__} and loss_generator '
                 f'{type(self.loss_generator).__name__}: set '
                 'train_cfg.meta_steps=0')
-        missing = [
-            k for k in ('fusion_backbone', 'loss_generator')
-            if k not in optim_wrapper
-        ]
-        if missing:
+        elif not keys >= {'fusion_backbone', 'loss_generator'}:
+            missing = sorted({'fusion_backbone', 'loss_generator'} - keys)
             raise KeyError(f'optim_wrapper has no {missing}: learning G '
                            'needs an optimizer wrapper for F and one for G')
 

@@ -183,3 +183,22 @@ def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):
     # ... but with neither F's nor T's optimizer nothing would.
     with pytest.raises(KeyError, match='nothing to train'):
         LearnableFusionLossHook().before_train(runner(0, {}))
+
+
+def test_training_run_of_a_single_modality_baseline(demo_cfg, tmp_path):
+    """A whole run (loop, hooks, validation) with the pass-through F: only
+    T trains, G stays as built."""
+    from mmengine.runner import Runner
+    cfg = pass_through_cfg(demo_cfg, 'visible')
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_cfg.update(max_epochs=1, meta_steps=0, val_interval=1,
+                         generator_movement=None)
+    cfg.train_dataloader.batch_size = 3
+    runner = Runner.from_cfg(cfg)
+    g_before = state(runner.model.loss_generator)
+    t_before = state(runner.model.task_model)
+    runner.train()
+    assert sorted(runner.optim_wrapper.keys()) == ['loss_generator',
+                                                   'task_model']
+    assert changed(t_before, runner.model.task_model)
+    assert not changed(g_before, runner.model.loss_generator)

@@ -164,3 +164,14 @@ def test_training_run_keeps_a_warm_started_frozen_task_model(
     assert not changed(state(source.task_model), model.task_model)
     assert changed(remember.initial, model.fusion_backbone)
     assert 'task_model' not in runner.optim_wrapper
+
+
+def test_a_child_config_freezes_t_by_its_optimizer_key(tmp_path):
+    from helpers import REPO
+    from mmengine.config import Config
+    child = tmp_path / 'frozen.py'
+    child.write_text(f"_base_ = '{REPO}/configs/tdfusion_yolo_demo.py'\n"
+                     'optim_wrapper = dict(task_model=None)\n')
+    cfg = Config.fromfile(str(child))
+    assert cfg.optim_wrapper.task_model is None
+    assert cfg.optim_wrapper.fusion_backbone.optimizer.lr == 1e-3
