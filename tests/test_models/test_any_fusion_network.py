@@ -20,8 +20,8 @@ class UserFusion(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(2, 1, 3, padding=1)
 
-    def forward(self, ir, vis):
-        return torch.sigmoid(self.conv(torch.cat([ir, vis], 1)))
+    def forward(self, ir, vis_y):
+        return torch.sigmoid(self.conv(torch.cat([ir, vis_y], 1)))
 
 
 def one_epoch(cfg, demo_root, work_dir):

@@ -80,7 +80,7 @@ class MechanismPositionalGenerator(BaseModule):
         super().__init__()
         self.logits = nn.Parameter(torch.zeros(1, 2, size, size))
 
-    def forward(self, ir, vis):
+    def forward(self, ir, vis_y):
         return self.logits.softmax(1).expand(ir.shape[0], -1, -1, -1)
 
 
@@ -190,7 +190,7 @@ def build_model(seed, swap_weights=False, generator=POSITIONAL_G):
     if swap_weights:
         loss = model.fusion_loss
         forward = loss.forward
-        loss.forward = lambda f, ir, vis, w: forward(f, ir, vis, w.flip(1))
+        loss.forward = lambda f, ir, vis_y, w: forward(f, ir, vis_y, w.flip(1))
     optims = OptimWrapperDict(
         fusion_backbone=NonFiniteSkipOptimWrapper(torch.optim.Adam(
             model.fusion_backbone.parameters(), lr=1e-2)),

@@ -22,8 +22,8 @@ class TinyGenerator(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(2, 2, 3, padding=1)
 
-    def forward(self, ir, vis):
-        return torch.softmax(self.conv(torch.cat([ir, vis], 1)), dim=1)
+    def forward(self, ir, vis_y):
+        return torch.softmax(self.conv(torch.cat([ir, vis_y], 1)), dim=1)
 
 
 def make_problem(fusion_type=TinyFusion):
