@@ -158,8 +158,8 @@ class TinyFusion(nn.Module):
         self.conv1 = nn.Conv2d(2, 3, 3, padding=1)
         self.conv2 = nn.Conv2d(3, 1, 3, padding=1)
 
-    def forward(self, ir, vis):
-        x = torch.tanh(self.conv1(torch.cat([ir, vis], 1)))
+    def forward(self, ir, vis_y):
+        x = torch.tanh(self.conv1(torch.cat([ir, vis_y], 1)))
         return torch.sigmoid(self.conv2(x))
 
 

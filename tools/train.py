@@ -53,8 +53,9 @@ def parse_args():
 def use_amp(cfg: Config, cuda: bool) -> None:
     """Turn the optimizer wrappers of the config into mixed precision ones.
 
-    On a GPU: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss
-    scaling, unless the config sets another); on the CPU, which mmengine's
+    On a GPU: ``NonFiniteSkipAmpOptimWrapper`` (mmengine's
+    ``AmpOptimWrapper``, float16 with dynamic loss scaling unless the config
+    sets another, skipping non-finite losses); on the CPU, which mmengine's
     refuses: ``BF16OptimWrapper`` (bfloat16 autocast, no scaling needed).
     G's wrapper stays as it is: G is stepped on its hypergradient, computed
     in float32 and set as its gradient, with no loss to scale.
@@ -62,15 +63,17 @@ def use_amp(cfg: Config, cuda: bool) -> None:
     wrappers = cfg.optim_wrapper
     if 'constructor' in wrappers and 'optimizer' not in wrappers:
         wrappers = [v for k, v in wrappers.items()
-                    if k not in ('constructor', 'loss_generator')]
+                    if k not in ('constructor', 'loss_generator')
+                    and v is not None]
     else:
         wrappers = [wrappers]
-    amp_types = ('AmpOptimWrapper', 'tdfusion_mm.BF16OptimWrapper')
+    amp_types = ('AmpOptimWrapper', 'tdfusion_mm.NonFiniteSkipAmpOptimWrapper',
+                 'tdfusion_mm.BF16OptimWrapper')
     for wrapper in wrappers:
         if wrapper.get('type', 'OptimWrapper') in amp_types:
             continue
         if cuda:
-            wrapper['type'] = 'AmpOptimWrapper'
+            wrapper['type'] = 'tdfusion_mm.NonFiniteSkipAmpOptimWrapper'
             wrapper.setdefault('loss_scale', 'dynamic')
         else:
             wrapper['type'] = 'tdfusion_mm.BF16OptimWrapper'

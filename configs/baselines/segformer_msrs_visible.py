@@ -1,6 +1,11 @@
 # Baseline: SegFormer-B0 on the visible image alone (no fusion), with the
-# data, task size and schedule of TDFusion on MSRS. F is not trained.
+# data, task size and schedule of TDFusion on MSRS. F passes the visible
+# image through and has no parameters: T trains alone, nothing is swapped
+# or meta-learned.
 _base_ = ['../tdfusion_segformer_msrs.py']
 
-model = dict(task_input='visible')
+model = dict(
+    fusion_backbone=dict(_delete_=True, type='PassThroughFusion',
+                         source='visible'),
+    swap_modalities=False)
 train_cfg = dict(meta_steps=0)

@@ -1,6 +1,11 @@
 # Baseline: YOLOX-tiny on the infrared image alone (grey, 3 channels), with
-# the data, task size and schedule of TDFusion on LLVIP. F is not trained.
+# the data, task size and schedule of TDFusion on LLVIP. F passes the infrared
+# image through and has no parameters: T trains alone, nothing is swapped
+# or meta-learned.
 _base_ = ['../tdfusion_yolo_llvip.py']
 
-model = dict(task_input='infrared')
+model = dict(
+    fusion_backbone=dict(_delete_=True, type='PassThroughFusion',
+                         source='infrared'),
+    swap_modalities=False)
 train_cfg = dict(meta_steps=0)

@@ -79,7 +79,7 @@ def fuse_folder(inferencer: FusionInferencer, pairs: list, out: str,
                 if inferencer.check_memory:
                     check_fusion_memory(
                         item['ir'].shape[:2],
-                        getattr(inferencer.fusion_net, 'band_pixels', 0),
+                        getattr(inferencer.fusion_backbone, 'band_pixels', 0),
                         item['vis_path'] or pair['name'])
                 tick = time.perf_counter()
                 fused = inferencer.fuse(item['ir_unit'], item['vis_unit'],

@@ -254,7 +254,7 @@ class FusionInferencer(BaseInferencer):
             except (KeyError, RuntimeError) as err:
                 raise UserError(err.args[0]) from None
             fusion.load_state_dict(state, strict=True)
-        self.fusion_net = fusion.to(device).eval()
+        self.fusion_backbone = fusion.to(device).eval()
         return model.to(device).eval()
 
     @property
@@ -353,7 +353,7 @@ class FusionInferencer(BaseInferencer):
             if self.check_memory:
                 check_fusion_memory(
                     item['ir'].shape[:2],
-                    getattr(self.fusion_net, 'band_pixels', 0),
+                    getattr(self.fusion_backbone, 'band_pixels', 0),
                     item['vis_path'] or pair['name'])
             if self.pipeline is not None:
                 item['data'] = self._pack(item, float_range)
@@ -388,7 +388,7 @@ class FusionInferencer(BaseInferencer):
         or (H, W) for a grey visible image."""
         ir = torch.from_numpy(np.ascontiguousarray(ir_unit))[None, None]
         vis_y = torch.from_numpy(luma_array(vis_unit))[None, None]
-        fused = self.fusion_net(ir.to(self.device), vis_y.to(self.device))
+        fused = self.fusion_backbone(ir.to(self.device), vis_y.to(self.device))
         fused = fused[0, 0]
         if stretch:
             fused = (fused - fused.min()) / (fused.max() -

@@ -77,8 +77,11 @@ def build_train(kind: str, setup: str, hessian_vector: str,
     torch.manual_seed(0)
     cfg.model.hessian_vector = hessian_vector
     kind, frozen, _ = kind.partition('-frozen')
-    cfg.model.freeze_task_model = bool(frozen)
+    if frozen:
+        cfg.optim_wrapper.task_model = None
     model = MODELS.build(copy.deepcopy(cfg.model))
+    if frozen:
+        model.freeze_task_model()
     model.train()
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(

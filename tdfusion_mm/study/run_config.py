@@ -10,15 +10,18 @@ from .splits import data_settings
 
 # What each variant changes in the task's TDFusion config.
 VARIANT_MODEL = dict(
-    visible=dict(task_input='visible'),
-    infrared=dict(task_input='infrared'),
+    visible=dict(fusion_backbone=dict(_delete_=True, type='PassThroughFusion',
+                                      source='visible'),
+                 swap_modalities=False),
+    infrared=dict(fusion_backbone=dict(_delete_=True, type='PassThroughFusion',
+                                       source='infrared'),
+                  swap_modalities=False),
     fixed=dict(loss_generator=dict(_delete_=True, type='FixedLossWeights',
                                    w_ir=0.5)),
     learned=dict(),
     learned_scratch=dict())
 VARIANT_MODEL.update(
-    fixed_frozen=dict(VARIANT_MODEL['fixed'], freeze_task_model=True),
-    learned_frozen=dict(freeze_task_model=True))
+    fixed_frozen=VARIANT_MODEL['fixed'], learned_frozen=dict())
 VARIANT_MODEL[WARM_RUN] = VARIANT_MODEL['fixed']
 
 
@@ -63,8 +66,6 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     budget = args.budget[task]
     work_dir = run_dir(args, task, variant, seed)
     cfg = Config.fromfile(osp.join(REPO, TASKS[task]['config']))
-    # A copy: merge_from_dict consumes the ``_delete_`` keys of its input.
-    cfg.merge_from_dict(copy.deepcopy(dict(model=VARIANT_MODEL[variant])))
     data = data_settings(task, args)
     for loader, split in ((cfg.train_dataloader, data['train']),
                           (cfg.val_dataloader, data['val'])):
@@ -90,6 +91,11 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
     if args.centre_logits and 'FixedLossWeights' not in \
             cfg.model.loss_generator['type']:
         cfg.model.loss_generator.centre_logits = True
+    # After the F options, which would overwrite a pass-through F. A copy:
+    # merge_from_dict consumes the ``_delete_`` keys of its input.
+    cfg.merge_from_dict(copy.deepcopy(dict(model=VARIANT_MODEL[variant])))
+    if variant.endswith('_frozen'):
+        cfg.optim_wrapper.task_model = None  # T without an optimizer
     cfg.test_dataloader = cfg.val_dataloader
     # The run's final entry must hold the fusion metrics (see final_metrics).
     cfg.val_evaluator = [data['metric'],

@@ -1,7 +1,6 @@
 """Distributed set-up that mmengine's launcher lacks on CPU-only machines."""
 import torch
 from mmengine.config import Config
-from mmengine.dist import all_reduce
 
 
 def init_cpu_distributed(cfg: Config) -> None:
@@ -31,16 +30,3 @@ def close_distributed() -> None:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
-
-def finite_on_every_rank(*tensors: torch.Tensor) -> bool:
-    """Whether all ``tensors`` are finite on every rank of the process group
-    (on this process alone without one).
-
-    One collective, so that every rank takes the same branch: a rank that
-    skipped a backward pass would leave the others waiting in DDP's
-    gradient all-reduce.
-    """
-    flag = torch.stack([torch.isfinite(t).all() for t in tensors]).all()
-    flag = flag.to(torch.float32)
-    all_reduce(flag, op='min')
-    return bool(flag)

@@ -34,13 +34,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapperDict
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS as MMSEG_MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
 
+from tdfusion_mm.engine.optimizers import NonFiniteSkipOptimWrapper
 from tdfusion_mm.registry import MODELS
 
 SIZE = 32
@@ -79,7 +80,7 @@ class MechanismPositionalGenerator(BaseModule):
         super().__init__()
         self.logits = nn.Parameter(torch.zeros(1, 2, size, size))
 
-    def forward(self, ir, vis):
+    def forward(self, ir, vis_y):
         return self.logits.softmax(1).expand(ir.shape[0], -1, -1, -1)
 
 
@@ -168,7 +169,7 @@ def build_tdfusion(generator=POSITIONAL_G):
                              loss_decode=dict(type='CrossEntropyLoss',
                                               class_weight=[0.1, 1.0])),
             train_cfg=dict(), test_cfg=dict(mode='whole')),
-        freeze_task_model=True, swap_modalities=False, inner_lr=1e-2))
+        swap_modalities=False, inner_lr=1e-2))
     model.init_weights()
     # The head passes the evidence on as the object logit (background 0).
     head = model.task_model.decode_head.conv_seg
@@ -179,8 +180,9 @@ def build_tdfusion(generator=POSITIONAL_G):
 
 
 def build_model(seed, swap_weights=False, generator=POSITIONAL_G):
-    """TDFusion and its two optimizers (T is frozen); G's is SGD on the
-    package's max-normalised hypergradient, lr = movement / pairs."""
+    """TDFusion and its two optimizers (T, without one, is frozen); G's is
+    SGD on the package's max-normalised hypergradient, lr = movement /
+    pairs."""
     init_default_scope('tdfusion_mm')
     torch.manual_seed(seed)
     with registered():
@@ -188,11 +190,11 @@ def build_model(seed, swap_weights=False, generator=POSITIONAL_G):
     if swap_weights:
         loss = model.fusion_loss
         forward = loss.forward
-        loss.forward = lambda f, ir, vis, w: forward(f, ir, vis, w.flip(1))
+        loss.forward = lambda f, ir, vis_y, w: forward(f, ir, vis_y, w.flip(1))
     optims = OptimWrapperDict(
-        fusion_backbone=OptimWrapper(torch.optim.Adam(
+        fusion_backbone=NonFiniteSkipOptimWrapper(torch.optim.Adam(
             model.fusion_backbone.parameters(), lr=1e-2)),
-        loss_generator=OptimWrapper(torch.optim.SGD(
+        loss_generator=NonFiniteSkipOptimWrapper(torch.optim.SGD(
             model.loss_generator.parameters(), lr=G_MOVEMENT / META_PAIRS)))
     return model, optims
 

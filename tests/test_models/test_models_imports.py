@@ -21,7 +21,7 @@ from tdfusion_mm.models.meta import meta_hypergradient
 torch.manual_seed(0)
 net = dict(dim=4, num_blocks=1, num_heads=2)
 fusion, generator = ReFusion(**net), LossGenerationModule(**net)
-pair = dict(ir=torch.rand(1, 1, 8, 8), vis=torch.rand(1, 1, 8, 8))
+pair = dict(ir=torch.rand(1, 1, 8, 8), vis_y=torch.rand(1, 1, 8, 8))
 result = meta_hypergradient(fusion, generator, LearnableFusionLoss(), pair,
                             pair, lambda fused: fused.mean(), 0.1)
 assert all(torch.isfinite(g).all() for g in result.hypergrads.values())

@@ -3,9 +3,11 @@ import copy
 import importlib
 import subprocess
 import sys
+from functools import partial
 
 import pytest
 import torch
+from mmengine.optim import AmpOptimWrapper
 from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 
@@ -66,6 +68,8 @@ def built_configs(demo_cfg, demo_root):
     return {
         R.MODELS: {
             'ReFusion': dict(type='ReFusion'),
+            'PassThroughFusion': dict(type='PassThroughFusion',
+                                      source='visible'),
             'GradientDenseFusion': dict(type='GradientDenseFusion',
                                         channels=4),
             'LossGenerationModule': dict(type='LossGenerationModule'),
@@ -114,10 +118,9 @@ def built_configs(demo_cfg, demo_root):
             'FusionMetric': dict(type='FusionMetric', reduce='sum'),
         },
         R.OPTIM_WRAPPERS: {
-            'BF16OptimWrapper': lambda: R.OPTIM_WRAPPERS.build(dict(
-                type='BF16OptimWrapper',
-                optimizer=torch.optim.SGD([torch.zeros(1, requires_grad=True)],
-                                          lr=0.1))),
+            name: partial(build_optim_wrapper, name)
+            for name in ('BF16OptimWrapper', 'NonFiniteSkipOptimWrapper',
+                         'NonFiniteSkipAmpOptimWrapper')
         },
         R.OPTIM_WRAPPER_CONSTRUCTORS: {
             'MultiOptimWrapperConstructor': dict(
@@ -131,6 +134,18 @@ def built_configs(demo_cfg, demo_root):
                 runner_cfg).build_train_loop(runner_cfg.train_cfg),
         },
     }
+
+
+def build_optim_wrapper(name):
+    """An optimizer wrapper of one parameter; an AMP one only on a GPU
+    (mmengine's refuses a machine without), else its bare instance."""
+    cls = R.OPTIM_WRAPPERS.get(name)
+    if issubclass(cls, AmpOptimWrapper) and not torch.cuda.is_available():
+        return cls.__new__(cls)
+    return R.OPTIM_WRAPPERS.build(dict(
+        type=name,
+        optimizer=torch.optim.SGD([torch.zeros(1, requires_grad=True)],
+                                  lr=0.1)))
 
 
 def test_every_registered_type_builds(demo_cfg, demo_root):

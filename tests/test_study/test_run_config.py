@@ -62,8 +62,10 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
             assert cfg.val_dataloader.dataset.ann_file.endswith(
                 'bench_val.txt')
         assert cfg.val_evaluator[-1].type == 'tdfusion_mm.FusionMetric'
-        assert cfg.model.get('task_input', 'fused') == (
-            'visible' if variant == 'visible' else 'fused')
+        if variant == 'visible':
+            assert cfg.model.fusion_backbone == dict(
+                type='PassThroughFusion', source='visible')
+            assert cfg.model.swap_modalities is False
         crops = [t['crop_size'] for t in pipeline_steps(cfg)
                  if t['type'] == 'RandomFusionCrop']
         assert [tuple(c) for c in crops] == [
@@ -72,7 +74,8 @@ def test_run_configs_warm_start_budget_seed_size_and_metrics(tmp_path):
         for part in ('fusion_backbone', 'task_model'):
             assert cfg.optim_wrapper[part].optimizer.lr == (
                 0.002 if task == 'seg' else 1e-3)
-        assert cfg.model.fusion_backbone.dim == 4
+        if variant != 'visible':
+            assert cfg.model.fusion_backbone.dim == 4
         fixed = variant in ('fixed', WARM_RUN)
         assert (cfg.model.loss_generator.type == 'FixedLossWeights') == fixed
         if not fixed:
@@ -100,7 +103,7 @@ def test_frozen_design_keeps_stage_one_t(tmp_path):
         str(tmp_path / 'wd'), '--meta-steps', 'demo=6'])
     for variant in ('fixed_frozen', 'learned_frozen'):
         cfg = Config.fromfile(run_config('demo', variant, 0, args))
-        assert cfg.model.freeze_task_model is True
+        assert cfg.optim_wrapper.task_model is None
         assert cfg.model.task_checkpoint == cfg.load_from == osp.abspath(
             warm_checkpoint(args, 'demo'))
         fixed = variant == 'fixed_frozen'

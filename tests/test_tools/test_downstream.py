@@ -148,7 +148,7 @@ def test_stock_mmdet_tools_train_on_the_fused_folder(fused_root, tmp_path):
     from mmengine.config import Config
     cfg = Config.fromfile(DEMO)
     cfg.model.task_checkpoint = checkpoint
-    cfg.model.freeze_task_model = True
+    cfg.optim_wrapper.task_model = None
     _, model, _ = build(cfg)
     model.init_weights()
     saved = torch.load(checkpoint, map_location='cpu',

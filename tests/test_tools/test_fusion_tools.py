@@ -180,7 +180,8 @@ def test_fuse_loads_ours_and_official_alike(tiny_refusion):
     from tdfusion_mm.apis import FusionInferencer
     nets = [
         FusionInferencer(str(tiny_refusion / 'cfg.py'),
-                         str(tiny_refusion / ckpt), device='cpu').fusion_net
+                         str(tiny_refusion / ckpt),
+                         device='cpu').fusion_backbone
         for ckpt in ('ours.pth', 'official.pth')
     ]
     for (key, ours), (_, official) in zip(nets[0].state_dict().items(),

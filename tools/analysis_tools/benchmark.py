@@ -21,7 +21,8 @@ Items:
 * ``meta``: one meta pair, ``TDFusion.train_loss_generator`` (inner + outer).
 * ``ft``: one F+T iteration, ``TDFusion.train_fusion_and_task``.
 * ``meta-frozen``, ``ft-frozen`` (``--frozen``): the same with
-  ``model.freeze_task_model=True``, each measured right after its default.
+  ``optim_wrapper.task_model=None`` (T frozen), each measured right after
+  its default.
 
 Training (``--setups``) uses each config's batch, swap and networks:
 ``msrs`` and ``m3fd`` the paper's sizes (one pair doubled by the

@@ -207,7 +207,7 @@ def cosine_similarity(a, b) -> float:
 def pair(shape, batch=2, device='cpu', dtype=torch.float32, seed=0):
     gen = torch.Generator().manual_seed(seed)
     return {k: torch.rand(batch, 1, *shape, generator=gen).to(device, dtype)
-            for k in ('ir', 'vis')}
+            for k in ('ir', 'vis_y')}
 
 
 def networks(net_cfg, seed=0):
@@ -216,8 +216,8 @@ def networks(net_cfg, seed=0):
 
 
 def forward_backward(fusion, generator, x):
-    fused = fusion(x['ir'], x['vis'])
-    weights = generator(x['ir'], x['vis'])
+    fused = fusion(x['ir'], x['vis_y'])
+    weights = generator(x['ir'], x['vis_y'])
     (fused.mean() + weights[:, 0].square().mean()).backward()
     grads = [p.grad.detach().clone() for p in
              list(fusion.parameters()) + list(generator.parameters())]
@@ -238,7 +238,7 @@ def check_networks(device, sizes) -> dict:
                     for n, p in f.named_parameters()}
         params = {n: p.detach() for n, p in f.named_parameters()}
         _, jvp = torch.func.jvp(
-            lambda ps: functional_call(f, ps, (xd['ir'], xd['vis'])),
+            lambda ps: functional_call(f, ps, (xd['ir'], xd['vis_y'])),
             (params, ), (tangents, ))
         results[where] = [fused, weights, jvp] + grads
     own = results[device.type]
@@ -287,14 +287,14 @@ def hypergradient_problem(device, dtype, inner_lr):
         """Task loss after the virtual step with G's parameters given."""
         params = dict(fusion.named_parameters())
         weights = functional_call(generator, g_params,
-                                  (inner['ir'], inner['vis']))
-        fused = functional_call(fusion, params, (inner['ir'], inner['vis']))
-        total = sum(loss(fused, inner['ir'], inner['vis'], weights).values())
+                                  (inner['ir'], inner['vis_y']))
+        fused = functional_call(fusion, params, (inner['ir'], inner['vis_y']))
+        total = sum(loss(fused, inner['ir'], inner['vis_y'], weights).values())
         grads = torch.autograd.grad(total, list(params.values()))
         stepped = {n: (p - inner_lr * g).detach()
                    for (n, p), g in zip(params.items(), grads)}
         return task_loss_fn(functional_call(fusion, stepped,
-                                            (outer['ir'], outer['vis'])))
+                                            (outer['ir'], outer['vis_y'])))
 
     return (fusion, generator, loss, inner, outer, task_loss_fn,
             loss_after_step)
@@ -359,7 +359,7 @@ def check_bands(device, sizes) -> dict:
         for band_pixels in (0, 64 * width):
             set_band_pixels(fusion, band_pixels)
             with torch.inference_mode(), autocast_to(device.type, dtype):
-                fused.append(fusion(x['ir'], x['vis']).float())
+                fused.append(fusion(x['ir'], x['vis_y']).float())
         error = (fused[0] - fused[1]).abs().max().item()
         tol = TOLERANCES['bands_float32' if dtype is None else
                          'bands_autocast']
@@ -383,7 +383,7 @@ def meta_pair(fusion, generator, loss, task, t_optim, inner, outer,
     saved_opt = copy.deepcopy(t_optim.state_dict())
     with autocast_to(device, dtype):
         with torch.no_grad():
-            fused = fusion(inner['ir'], inner['vis'])
+            fused = fusion(inner['ir'], inner['vis_y'])
         lookahead = nn.functional.cross_entropy(task(fused), target_inner)
     if scaler is not None:
         scaler.scale(lookahead).backward()
@@ -393,7 +393,7 @@ def meta_pair(fusion, generator, loss, task, t_optim, inner, outer,
         lookahead.backward()
         t_optim.step()
     t_optim.zero_grad()
-    crops = dict(ir=inner['ir_crop'], vis=inner['vis_crop'])
+    crops = dict(ir=inner['ir_crop'], vis_y=inner['vis_y_crop'])
     with autocast_to(device, dtype):
         result = meta_hypergradient(
             fusion, generator, loss, crops, outer,
@@ -420,9 +420,9 @@ def paired_batches(device, crop, task_size, seed=0):
                        for _ in range(2))
         batches.append({
             'ir': torch.cat([ir, vis]).to(device),
-            'vis': torch.cat([vis, ir]).to(device),
+            'vis_y': torch.cat([vis, ir]).to(device),
             'ir_crop': torch.cat([ir_c, vis_c]).to(device),
-            'vis_crop': torch.cat([vis_c, ir_c]).to(device),
+            'vis_y_crop': torch.cat([vis_c, ir_c]).to(device),
         })
     labels = [torch.randint(0, NUM_CLASSES, (2, *task_size),
                             generator=gen).to(device) for _ in range(2)]
@@ -464,9 +464,9 @@ def check_autocast(device, dtype, sizes) -> dict:
         if dtype == torch.float16 else None
     with torch.autocast(device.type, dtype):
         with torch.no_grad():
-            weights = generator(inner['ir_crop'], inner['vis_crop'])
-        f_loss = sum(loss(fusion(inner['ir_crop'], inner['vis_crop']),
-                          inner['ir_crop'], inner['vis_crop'],
+            weights = generator(inner['ir_crop'], inner['vis_y_crop'])
+        f_loss = sum(loss(fusion(inner['ir_crop'], inner['vis_y_crop']),
+                          inner['ir_crop'], inner['vis_y_crop'],
                           weights).values())
     if scaler is not None:
         scaler.scale(f_loss).backward()
@@ -506,18 +506,21 @@ def fusion_batch(shape, crop, seed) -> dict:
 
 def check_train_step(device, sizes) -> dict:
     """TDFusion's two phases (a meta pair, then F and T) with the stand-in
-    T, in float32 and with each autocast dtype (float16: mmengine's
-    ``AmpOptimWrapper`` for F and T, as ``--amp`` on a GPU). TDFusion
-    needs mmengine's runner, and so OpenCV: without it this is skipped."""
+    T, in float32 and with each autocast dtype (float16:
+    ``NonFiniteSkipAmpOptimWrapper`` for F and T, as ``--amp`` on a GPU).
+    TDFusion needs mmengine's runner, and so OpenCV: without it this is
+    skipped."""
     try:
-        from mmengine.optim import (AmpOptimWrapper, OptimWrapper,
-                                    OptimWrapperDict)
+        from mmengine.optim import OptimWrapperDict
 
-        from tdfusion_mm.engine.optimizers import BF16OptimWrapper
+        from tdfusion_mm.engine.optimizers import (
+            BF16OptimWrapper, NonFiniteSkipAmpOptimWrapper,
+            NonFiniteSkipOptimWrapper)
         from tdfusion_mm.models.algorithms import TDFusion
     except ImportError as error:
         return dict(passed=None, skipped=str(error))
-    wrappers = {None: OptimWrapper, torch.float16: AmpOptimWrapper,
+    wrappers = {None: NonFiniteSkipOptimWrapper,
+                torch.float16: NonFiniteSkipAmpOptimWrapper,
                 torch.bfloat16: BF16OptimWrapper}
     inner, outer = (fusion_batch(sizes['task'], sizes['crop'], seed)
                     for seed in (0, 1))
@@ -534,8 +537,9 @@ def check_train_step(device, sizes) -> dict:
         optim = OptimWrapperDict(
             fusion_backbone=cls(optimizer=torch.optim.Adam(
                 model.fusion_backbone.parameters(), lr=1e-4)),
-            loss_generator=OptimWrapper(optimizer=torch.optim.SGD(
-                model.loss_generator.parameters(), lr=1e-4)),
+            loss_generator=NonFiniteSkipOptimWrapper(
+                optimizer=torch.optim.SGD(model.loss_generator.parameters(),
+                                          lr=1e-4)),
             task_model=cls(optimizer=torch.optim.Adam(
                 model.task_model.parameters(), lr=1e-4)))
         g_before = [p.detach().clone()
@@ -548,7 +552,8 @@ def check_train_step(device, sizes) -> dict:
                   for k, v in {**meta, **ft}.items()
                   if k.startswith('loss') or k == 'hypergrad_max'}
         finite = all(math.isfinite(v) for v in losses.values())
-        ok = finite and g_moved and int(model.nonfinite_skips.sum()) == 0
+        skips = sum(w.nonfinite_skips for w in optim.values())
+        ok = finite and g_moved and skips == 0
         name = 'float32' if dtype is None else str(dtype).split('.')[1]
         out[name] = dict(passed=ok, g_moved=g_moved,
                          hypergrad_max=losses['hypergrad_max'],
@@ -567,13 +572,13 @@ def time_fusion(device, sizes) -> list:
         x = pair(shape, batch=1, device=device)
         for dtype in [None] + low_dtypes(device)[:1]:
             with torch.inference_mode(), autocast_to(device.type, dtype):
-                fusion(x['ir'], x['vis'])  # warm-up
+                fusion(x['ir'], x['vis_y'])  # warm-up
                 sync(device)
                 reset_peak(device)
                 times = []
                 for _ in range(sizes['runs']):
                     start = time.perf_counter()
-                    fused = fusion(x['ir'], x['vis'])
+                    fused = fusion(x['ir'], x['vis_y'])
                     sync(device)
                     times.append(time.perf_counter() - start)
             rows.append(dict(

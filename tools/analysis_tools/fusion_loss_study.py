@@ -25,7 +25,7 @@ scenes, People and Car), ``seg`` (SegFormer-B0 on the MSRS bench split) and
      up per epoch) and the same ``generator_movement``;
    * ``fixed_frozen`` / ``learned_frozen`` ("fit F to the task network I
      have"): as ``fixed`` / ``learned``, with stage 1's T frozen
-     (``model.freeze_task_model``, T from the stage-1 checkpoint): only F
+     (``optim_wrapper.task_model=None``, T from the stage-1 checkpoint): only F
      and G differ, so T's training noise is out of the comparison.
 
 Every run is ``tools/train.py`` on a config written into its work dir and

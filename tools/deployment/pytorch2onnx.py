@@ -69,7 +69,7 @@ def parse_size(text: str):
 def main(args) -> None:
     net = FusionInferencer.fusion_only(args.config, args.checkpoint,
                                        args.cfg_options, device='cpu',
-                                       check_memory=False).fusion_net
+                                       check_memory=False).fusion_backbone
     export_onnx(net, args.out, args.opset)
     print(f'F exported to {args.out} (opset {args.opset}; inputs ir, vis '
           '(N, 1, H, W) in [0, 1], dynamic N, H, W)')

@@ -18,9 +18,9 @@ class LearnableFusionLossHook(Hook):
     """Watch G, the loss generation module, while TDFusion trains.
 
     - Before training: checks that the model has F, G and T and that the
-      optimizer wrapper has one optimizer for each part that is trained
-      (see ``TDFusion.required_optimizers``), and keeps one training batch
-      as a fixed probe.
+      optimizer wrappers leave each phase something to train (see
+      ``TDFusion.check_optimizers``), and keeps one training batch as a
+      fixed probe.
     - After every iteration: logs the phase (1 = learning G, 0 = learning F
       and T) as ``phase``.
     - Every ``interval`` iterations and after each epoch: runs G on the
@@ -61,11 +61,7 @@ class LearnableFusionLossHook(Hook):
                     f'`{name}`; got {type(model).__name__}')
         loop = runner.train_loop
         meta = getattr(loop, 'meta_steps', 0) > 0
-        required = model.required_optimizers(meta_phase=meta)
-        missing = [k for k in required if k not in runner.optim_wrapper]
-        if missing:
-            raise KeyError(f'optim_wrapper has no {missing}; this TDFusion '
-                           f'set-up trains with one per key of {required}')
+        model.check_optimizers(runner.optim_wrapper, meta_phase=meta)
         loader = runner.train_dataloader
         data = read_probe(model, loader, loader.batch_size or 1)
         self._probe = data['inputs']

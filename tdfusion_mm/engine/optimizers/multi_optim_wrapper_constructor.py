@@ -16,8 +16,9 @@ class MultiOptimWrapperConstructor:
     Each key of ``optim_wrapper_cfg`` names a top-level sub-module of the model
     (for TDFusion: ``fusion_backbone``, ``loss_generator``, ``task_model``) and
     holds a complete optimizer wrapper config for it, optionally with its own
-    ``paramwise_cfg`` and ``constructor``. A sub-module without trainable
-    parameters (e.g. a fixed loss in place of G) gets no optimizer.
+    ``paramwise_cfg`` and ``constructor``, or None: no optimizer (for
+    TDFusion a frozen part, e.g. ``task_model=None``). A sub-module without
+    trainable parameters (e.g. a fixed loss in place of G) gets none either.
 
     Example:
         >>> optim_wrapper = dict(
@@ -27,7 +28,8 @@ class MultiOptimWrapperConstructor:
         >>>     task_model=dict(optimizer=dict(type='Adam', lr=1e-4)))
 
     Args:
-        optim_wrapper_cfg (dict): Sub-module name -> optimizer wrapper config.
+        optim_wrapper_cfg (dict): Sub-module name -> optimizer wrapper config
+            or None.
         paramwise_cfg (dict, optional): Must be None: give a
             ``paramwise_cfg`` inside each sub-module's config instead.
     """
@@ -42,9 +44,10 @@ class MultiOptimWrapperConstructor:
             raise ValueError('MultiOptimWrapperConstructor: optim_wrapper '
                              'names no sub-module')
         for name, cfg in optim_wrapper_cfg.items():
-            if not isinstance(cfg, dict):
+            if cfg is not None and not isinstance(cfg, dict):
                 raise TypeError(
-                    f'optim_wrapper.{name} must be a dict, got {type(cfg)}')
+                    f'optim_wrapper.{name} must be a dict or None, got '
+                    f'{type(cfg)}')
         self.optim_wrapper_cfg = copy.deepcopy(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
@@ -56,6 +59,8 @@ class MultiOptimWrapperConstructor:
                 raise KeyError(
                     f'optim_wrapper.{name}: {type(model).__name__} has no '
                     f'sub-module named "{name}"')
+            if cfg is None:
+                continue
             if not any(p.requires_grad for p in module.parameters()):
                 # e.g. FixedLossWeights: torch refuses an empty optimizer.
                 print_log(f'MultiOptimWrapperConstructor: {name} has no '

@@ -1,3 +1,4 @@
-from .tdfusion import TDFusion, build_task_model
+from .builder import build_own, build_task_model
+from .tdfusion import TDFusion
 
-__all__ = ['TDFusion', 'build_task_model']
+__all__ = ['TDFusion', 'build_own', 'build_task_model']

@@ -76,18 +76,18 @@ class GradientDenseFusion(BaseModule):
         self.out = nn.Conv2d(channels, 1, 1)
         self.act = nn.LeakyReLU(negative_slope)
 
-    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+    def forward(self, ir: torch.Tensor, vis_y: torch.Tensor) -> torch.Tensor:
         """Fuse an infrared and a visible luma image.
 
         Args:
             ir (Tensor): Infrared, (B, 1, H, W), values in [0, 1].
-            vis (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
+            vis_y (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
 
         Returns:
             Tensor: Fused luma, (B, 1, H, W), values in (0, 1).
         """
-        check_luma_pair(ir, vis)
+        check_luma_pair(ir, vis_y)
         f_ir = self.block_ir(self.act(self.stem_ir(ir)), ir)
-        f_vis = self.block_vis(self.act(self.stem_vis(vis)), vis)
+        f_vis = self.block_vis(self.act(self.stem_vis(vis_y)), vis_y)
         x = self.act(self.decode(torch.cat([f_ir, f_vis], 1)))
         return torch.sigmoid(self.out(x))

@@ -71,22 +71,23 @@ class ReFusion(BaseModule):
         self.act = nn.LeakyReLU(negative_slope)
         self.project_out_1 = nn.Conv2d(dim, 1, 3, padding=1, bias=bias)
 
-    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+    def forward(self, ir: torch.Tensor, vis_y: torch.Tensor) -> torch.Tensor:
         """Fuse an infrared and a visible luma image.
 
         Args:
             ir (Tensor): Infrared, (B, 1, H, W), values in [0, 1].
-            vis (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
+            vis_y (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
 
         Returns:
             Tensor: Fused image, (B, 1, H, W), values in (0, 1).
         """
-        check_luma_pair(ir, vis)
+        check_luma_pair(ir, vis_y)
         # Channels-last memory: 2-3x faster convolutions on CPU (oneDNN), and
         # the channel layer norm becomes one contiguous reduction.
         cl = torch.channels_last
         x1 = self.encoder1(self.project_in_1(ir).contiguous(memory_format=cl))
-        x2 = self.encoder2(self.project_in_2(vis).contiguous(memory_format=cl))
+        x2 = self.encoder2(
+            self.project_in_2(vis_y).contiguous(memory_format=cl))
         out = self.decoder(self.FM(x1, x2))
         out = self.project_out_1(self.act(self.project_out_0(out)))
         return torch.sigmoid(out).contiguous()

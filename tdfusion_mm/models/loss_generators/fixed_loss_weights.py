@@ -8,7 +8,7 @@ from ..layers import check_luma_pair
 
 @MODELS.register_module()
 class FixedLossWeights(nn.Module):
-    """Constant intensity-loss weights, w_ir everywhere and 1 - w_ir for vis.
+    """Constant intensity-loss weights: w_ir everywhere, 1 - w_ir for vis_y.
 
     Put in place of :class:`LossGenerationModule` to train F on a fixed
     (hand-set) fusion loss; it has nothing to learn, so train with
@@ -26,8 +26,8 @@ class FixedLossWeights(nn.Module):
                              f'got {w_ir}')
         self.w_ir = float(w_ir)
 
-    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+    def forward(self, ir: torch.Tensor, vis_y: torch.Tensor) -> torch.Tensor:
         """(B, 2, H, W): channel 0 is w_ir, channel 1 is w_vis."""
-        check_luma_pair(ir, vis)
+        check_luma_pair(ir, vis_y)
         w_ir = torch.full_like(ir, self.w_ir)
         return torch.cat([w_ir, 1 - w_ir], dim=1)

@@ -70,20 +70,20 @@ class LossGenerationModule(BaseModule):
         if centre_logits:
             self.balance = nn.Parameter(torch.zeros(()))
 
-    def forward(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+    def forward(self, ir: torch.Tensor, vis_y: torch.Tensor) -> torch.Tensor:
         """Predict the intensity-loss weights.
 
         Args:
             ir (Tensor): Infrared, (B, 1, H, W), values in [0, 1].
-            vis (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
+            vis_y (Tensor): Visible luma (Y), (B, 1, H, W), values in [0, 1].
 
         Returns:
             Tensor: (B, 2, H, W) weights summing to 1 over dim 1; channel 0
             is w_ir, channel 1 is w_vis.
         """
-        check_luma_pair(ir, vis)
+        check_luma_pair(ir, vis_y)
         x1 = self.encoder1(self.patch_embed1(ir))
-        x2 = self.encoder2(self.patch_embed2(vis))
+        x2 = self.encoder2(self.patch_embed2(vis_y))
         out = self.encoder3(torch.cat([x1, x2], dim=1))
         out = self.out3(self.out2(self.out1(out)))
         if self.centre_logits:

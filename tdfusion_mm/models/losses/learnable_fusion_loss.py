@@ -45,14 +45,14 @@ class LearnableFusionLoss(BaseModule):
         self.alpha_int = alpha_int
         self.alpha_grad = alpha_grad
 
-    def forward(self, fused: Tensor, ir: Tensor, vis: Tensor,
+    def forward(self, fused: Tensor, ir: Tensor, vis_y: Tensor,
                 weights: Tensor) -> Dict[str, Tensor]:
         """Compute the loss terms.
 
         Args:
             fused (Tensor): Fused luma, (B, 1, H, W).
             ir (Tensor): Infrared, (B, 1, H, W).
-            vis (Tensor): Visible luma, (B, 1, H, W).
+            vis_y (Tensor): Visible luma, (B, 1, H, W).
             weights (Tensor): (B, 2, H, W) from G: channel 0 weighs the
                 infrared, channel 1 the visible image.
 
@@ -60,15 +60,15 @@ class LearnableFusionLoss(BaseModule):
             dict: ``loss_fusion_int`` and ``loss_fusion_grad``, each already
             multiplied by its coefficient; their sum is the fusion loss.
         """
-        for name, t in (('ir', ir), ('vis', vis), ('weights', weights)):
+        for name, t in (('ir', ir), ('vis_y', vis_y), ('weights', weights)):
             if t.shape[-2:] != fused.shape[-2:] or t.shape[0] != fused.shape[0]:
                 raise ValueError(
                     f'LearnableFusionLoss: `{name}` has shape '
                     f'{tuple(t.shape)}, `fused` has {tuple(fused.shape)}')
         w_ir, w_vis = weights[:, 0:1], weights[:, 1:2]
         loss_int = ((w_ir * (ir - fused))**2).mean() + \
-            ((w_vis * (vis - fused))**2).mean()
-        target = max_abs(sobel(ir), sobel(vis))
+            ((w_vis * (vis_y - fused))**2).mean()
+        target = max_abs(sobel(ir), sobel(vis_y))
         # Mean over each axis, summed: L1(Sx) + L1(Sy).
         loss_grad = 2 * (sobel(fused) - target).abs().mean()
         return dict(

@@ -28,9 +28,10 @@ product, a difference of two first-order passes, was 6.5 % off in bfloat16
 from typing import Callable, Dict, NamedTuple
 
 import torch
-import torch.distributed as dist
 from torch import Tensor, nn
 from torch.func import functional_call
+
+from .ranks import rank_mean
 
 
 class MetaStepResult(NamedTuple):
@@ -46,8 +47,11 @@ class MetaStepResult(NamedTuple):
     task_loss: Tensor
 
 
-def fusion_loss_terms(fusion_net: nn.Module, loss_generator: nn.Module,
-                      fusion_loss: nn.Module, ir: Tensor, vis: Tensor,
+def fusion_loss_terms(fusion_backbone: nn.Module,
+                      loss_generator: nn.Module,
+                      fusion_loss: nn.Module,
+                      ir: Tensor,
+                      vis_y: Tensor,
                       params: Dict[str, Tensor] = None,
                       generator_graph: bool = True) -> Dict[str, Tensor]:
     """Fusion loss terms of F (optionally with substituted parameters).
@@ -56,27 +60,15 @@ def fusion_loss_terms(fusion_net: nn.Module, loss_generator: nn.Module,
     G is recorded or kept).
     """
     with torch.set_grad_enabled(generator_graph and torch.is_grad_enabled()):
-        weights = loss_generator(ir, vis)
+        weights = loss_generator(ir, vis_y)
     if params is None:
-        fused = fusion_net(ir, vis)
+        fused = fusion_backbone(ir, vis_y)
     else:
-        fused = functional_call(fusion_net, params, (ir, vis))
-    return fusion_loss(fused, ir, vis, weights)
+        fused = functional_call(fusion_backbone, params, (ir, vis_y))
+    return fusion_loss(fused, ir, vis_y, weights)
 
 
 HESSIAN_VECTOR_MODES = ('exact', 'finite_difference')
-
-
-def rank_mean(tensors) -> list:
-    """Average tensors over the ranks of ``torch.distributed``, if any."""
-    tensors = list(tensors)
-    if dist.is_available() and dist.is_initialized():
-        world_size = dist.get_world_size()
-        if world_size > 1:
-            for t in tensors:
-                dist.all_reduce(t)
-                t.div_(world_size)
-    return tensors
 
 
 def trainable(module: nn.Module):
@@ -85,22 +77,22 @@ def trainable(module: nn.Module):
                  if p.requires_grad])
 
 
-def virtual_step(fusion_net: nn.Module, loss: Tensor,
+def virtual_step(fusion_backbone: nn.Module, loss: Tensor,
                  lr: float) -> Dict[str, Tensor]:
     """Parameters and buffers of F after one SGD step on ``loss`` (detached).
 
     Under ``torch.distributed`` the gradient is averaged over ranks, so that
     every rank steps F the same way (as DDP would on the whole batch).
     """
-    names, params = trainable(fusion_net)
+    names, params = trainable(fusion_backbone)
     grads = rank_mean(torch.autograd.grad(loss, params))
     stepped = {n: (p - lr * g).detach()
                for n, p, g in zip(names, params, grads)}
-    stepped.update(dict(fusion_net.named_buffers()))
+    stepped.update(dict(fusion_backbone.named_buffers()))
     return stepped
 
 
-def forward_mode_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
+def forward_mode_hvp(fusion_backbone: nn.Module, loss_generator: nn.Module,
                      fusion_loss: nn.Module, inner: Dict[str, Tensor],
                      names, v, g_params) -> list:
     """``d(g . v)/d phi`` exactly, with F differentiated in forward mode.
@@ -111,23 +103,25 @@ def forward_mode_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
     those of the fusion loss alone, and no graph through F is kept.
     """
     tangents = dict(zip(names, v))
-    primals = {n: p.detach() for n, p in fusion_net.named_parameters()
+    primals = {n: p.detach() for n, p in fusion_backbone.named_parameters()
                if n in tangents}
 
     def fuse(params):
-        return functional_call(fusion_net, params, (inner['ir'], inner['vis']))
+        return functional_call(fusion_backbone, params,
+                               (inner['ir'], inner['vis_y']))
 
     fused, u = torch.func.jvp(fuse, (primals, ), (tangents, ))
     fused = fused.detach().requires_grad_(True)
-    weights = loss_generator(inner['ir'], inner['vis'])
-    terms = fusion_loss(fused, inner['ir'], inner['vis'], weights)
+    weights = loss_generator(inner['ir'], inner['vis_y'])
+    terms = fusion_loss(fused, inner['ir'], inner['vis_y'], weights)
     (dl_df, ) = torch.autograd.grad(sum(terms.values()), fused,
                                    create_graph=True)
     return torch.autograd.grad((dl_df * u.detach()).sum(), g_params,
                                allow_unused=True)
 
 
-def finite_difference_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
+def finite_difference_hvp(fusion_backbone: nn.Module,
+                          loss_generator: nn.Module,
                           fusion_loss: nn.Module, inner: Dict[str, Tensor],
                           names, v, g_params, radius: float) -> list:
     """``d(g . v)/d phi`` as the central difference of ``dL_f/d phi``
@@ -137,20 +131,22 @@ def finite_difference_hvp(fusion_net: nn.Module, loss_generator: nn.Module,
         return [torch.zeros_like(p) if torch.isfinite(norm)
                 else torch.full_like(p, float('nan')) for p in g_params]
     r = radius / norm.item()
-    own = dict(fusion_net.named_parameters())
+    own = dict(fusion_backbone.named_parameters())
     sides = []
     for sign in (1, -1):
         shifted = {n: own[n].detach() + sign * r * vi
                    for n, vi in zip(names, v)}
-        terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
-                                  inner['ir'], inner['vis'], shifted)
+        terms = fusion_loss_terms(fusion_backbone, loss_generator,
+                                  fusion_loss, inner['ir'], inner['vis_y'],
+                                  shifted)
         sides.append(torch.autograd.grad(sum(terms.values()), g_params,
                                          allow_unused=True))
     return [None if a is None else (a - b) / (2 * r)
             for a, b in zip(*sides)]
 
 
-def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
+def meta_hypergradient(fusion_backbone: nn.Module,
+                       loss_generator: nn.Module,
                        fusion_loss: nn.Module, inner: Dict[str, Tensor],
                        outer: Dict[str, Tensor],
                        task_loss_fn: Callable[[Tensor], Tensor],
@@ -160,15 +156,16 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
     """Gradient of the task loss after a virtual step, with respect to G.
 
     Args:
-        fusion_net (nn.Module): F, called as ``F(ir, vis)``. Pass the
+        fusion_backbone (nn.Module): F, called as ``F(ir, vis_y)``. Pass the
             unwrapped module (not a DDP wrapper): the virtual step calls it
             with other parameters (``functional_call``), and the inner
             gradient is averaged over ranks here, not by DDP.
-        loss_generator (nn.Module): G, ``G(ir, vis) -> (B, 2, H, W)``.
-        fusion_loss (nn.Module): ``loss(fused, ir, vis, weights) -> dict``.
-        inner (dict): ``ir`` and ``vis`` luma of the inner (meta-train) batch,
-            usually random crops.
-        outer (dict): ``ir`` and ``vis`` luma of the outer (meta-test) batch.
+        loss_generator (nn.Module): G, ``G(ir, vis_y) -> (B, 2, H, W)``.
+        fusion_loss (nn.Module): ``loss(fused, ir, vis_y, weights)``
+            returning a dict of terms.
+        inner (dict): ``ir`` and ``vis_y`` (visible luma) of the inner
+            (meta-train) batch, usually random crops.
+        outer (dict): ``ir`` and ``vis_y`` of the outer (meta-test) batch.
         task_loss_fn (callable): Maps the fused luma of the outer batch to a
             scalar task loss (runs T, which may be the look-ahead T').
         inner_lr (float): Learning rate of the virtual step.
@@ -187,26 +184,27 @@ def meta_hypergradient(fusion_net: nn.Module, loss_generator: nn.Module,
         MetaStepResult: G's hypergradients, inner loss terms, task loss.
     """
     with torch.autocast(inner['ir'].device.type, enabled=False):
-        return _meta_hypergradient(fusion_net, loss_generator, fusion_loss,
-                                   inner, outer, task_loss_fn, inner_lr,
-                                   hessian_vector, fd_radius)
+        return _meta_hypergradient(fusion_backbone, loss_generator,
+                                   fusion_loss, inner, outer, task_loss_fn,
+                                   inner_lr, hessian_vector, fd_radius)
 
 
-def _meta_hypergradient(fusion_net, loss_generator, fusion_loss, inner,
+def _meta_hypergradient(fusion_backbone, loss_generator, fusion_loss, inner,
                         outer, task_loss_fn, inner_lr, hessian_vector,
                         fd_radius) -> MetaStepResult:
     """:func:`meta_hypergradient` without autocast."""
     # Stage 1 (first order): the stepped F, and v = dL_task / dtheta'.
     # G's weights are constants here: a graph into G would outlive the
     # virtual step (only F's part of it is freed) and hold G's activations.
-    terms = fusion_loss_terms(fusion_net, loss_generator, fusion_loss,
-                              inner['ir'], inner['vis'],
+    terms = fusion_loss_terms(fusion_backbone, loss_generator, fusion_loss,
+                              inner['ir'], inner['vis_y'],
                               generator_graph=False)
-    stepped = virtual_step(fusion_net, sum(terms.values()), inner_lr)
-    names, _ = trainable(fusion_net)
+    stepped = virtual_step(fusion_backbone, sum(terms.values()), inner_lr)
+    names, _ = trainable(fusion_backbone)
     for name in names:
         stepped[name].requires_grad_(True)
-    fused = functional_call(fusion_net, stepped, (outer['ir'], outer['vis']))
+    fused = functional_call(fusion_backbone, stepped,
+                            (outer['ir'], outer['vis_y']))
     task_loss = task_loss_fn(fused)
     # Each rank's v is of its own outer batch; their mean is the whole
     # batch's (the task loss being a mean over it).
@@ -218,10 +216,10 @@ def _meta_hypergradient(fusion_net, loss_generator, fusion_loss, inner,
     # virtual step.
     g_names, g_params = trainable(loss_generator)
     if hessian_vector == 'exact':
-        hyper = forward_mode_hvp(fusion_net, loss_generator, fusion_loss,
+        hyper = forward_mode_hvp(fusion_backbone, loss_generator, fusion_loss,
                                  inner, names, v, g_params)
     elif hessian_vector == 'finite_difference':
-        hyper = finite_difference_hvp(fusion_net, loss_generator,
+        hyper = finite_difference_hvp(fusion_backbone, loss_generator,
                                       fusion_loss, inner, names, v,
                                       g_params, fd_radius)
     else:

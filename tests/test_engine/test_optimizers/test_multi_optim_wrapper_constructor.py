@@ -40,6 +40,14 @@ def test_each_trainable_sub_module_gets_its_own_wrapper():
     assert t_wrapper.optimizer.param_groups[0]['lr'] == 0.3
 
 
+def test_a_part_set_to_none_gets_no_optimizer():
+    model = TwoParts()
+    wrappers = MultiOptimWrapperConstructor(dict(
+        fusion_backbone=dict(optimizer=dict(type='SGD', lr=0.1)),
+        task_model=None))(model)
+    assert list(wrappers.keys()) == ['fusion_backbone']
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ValueError, match='paramwise_cfg'):
         MultiOptimWrapperConstructor(

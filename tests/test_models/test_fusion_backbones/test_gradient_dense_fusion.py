@@ -2,8 +2,10 @@
 meta step through it (forward mode) against finite differences."""
 import pytest
 import torch
-from test_models.test_meta_step import (INNER_LR, finite_difference,
-                                        make_problem, relative_error)
+from test_models.test_meta.test_meta_step import (INNER_LR,
+                                                  finite_difference,
+                                                  make_problem,
+                                                  relative_error)
 
 from tdfusion_mm.models.fusion_backbones import GradientDenseFusion
 from tdfusion_mm.models.meta import meta_hypergradient

@@ -15,7 +15,7 @@ def frozen(demo_cfg):
     """The demo config with a frozen T, and the paper's F, G and swap (the
     set-up these tests were written for; the demo narrows F and G)."""
     cfg = copy.deepcopy(demo_cfg)
-    cfg.model.freeze_task_model = True
+    cfg.optim_wrapper.task_model = None
     cfg.model.swap_modalities = True
     cfg.model.fusion_backbone = dict(type='ReFusion')
     cfg.model.loss_generator = dict(type='LossGenerationModule')
@@ -35,7 +35,7 @@ def calibrate_batchnorm(model, data_batches):
     with torch.no_grad():
         for data in data_batches:
             batch = model.prepare(data)
-            fused = model.task_luma(batch.ir, batch.vis_y)
+            fused = model.fusion_backbone(batch.ir, batch.vis_y)
             model.task_losses(fused, batch.vis_bgr, batch.data_samples)
     task.eval()
 
@@ -43,13 +43,6 @@ def calibrate_batchnorm(model, data_batches):
 def test_frozen_task_model_is_never_updated(demo_cfg, monkeypatch):
     cfg, model, optim = build(frozen(demo_cfg))
     assert 'task_model' not in optim, 'a frozen T needs no optimizer'
-    assert model.required_optimizers(True) == ('fusion_backbone',
-                                               'loss_generator')
-    assert model.required_optimizers(False) == ('fusion_backbone', )
-    assert not any(p.requires_grad for p in model.task_model.parameters())
-    model.train()
-    assert model.fusion_backbone.training and model.loss_generator.training
-    assert not any(m.training for m in model.task_model.modules())
 
     def no_lookahead(*args):
         raise AssertionError('a frozen T took a look-ahead step')
@@ -58,7 +51,12 @@ def test_frozen_task_model_is_never_updated(demo_cfg, monkeypatch):
     data = batches(cfg, size=1)
     calibrate_batchnorm(model, data)
     t_before, g_before = state(model.task_model), state(model.loss_generator)
+    model.train()
     log = model.train_step(dict(inner=data[0], outer=data[1]), optim)
+    assert not any(p.requires_grad for p in model.task_model.parameters())
+    model.train()
+    assert model.fusion_backbone.training and model.loss_generator.training
+    assert not any(m.training for m in model.task_model.modules())
     assert changed(g_before, model.loss_generator), ('G did not learn', log)
     assert torch.isfinite(log['loss_task_meta'])
     assert 'loss_task_lookahead' not in log
@@ -70,10 +68,20 @@ def test_frozen_task_model_is_never_updated(demo_cfg, monkeypatch):
     assert not changed(t_before, model.task_model)
 
 
-def test_frozen_task_needs_something_to_train(demo_cfg):
-    cfg = frozen(demo_cfg)
-    cfg.model.task_input = 'visible'
-    with pytest.raises(ValueError, match='nothing to train'):
+def test_without_f_and_t_optimizers_nothing_trains(demo_cfg):
+    cfg, model, optim = build(frozen(demo_cfg))
+    only_g = {'loss_generator': optim['loss_generator']}
+    with pytest.raises(KeyError, match='nothing to train'):
+        model.train_step(batches(cfg)[0], only_g)
+    with pytest.raises(KeyError, match='fusion_backbone'):
+        model.train_step(dict(inner=batches(cfg)[0], outer=batches(cfg)[1]),
+                         only_g)
+
+
+def test_former_freeze_flag_names_what_to_write(demo_cfg):
+    cfg = copy.deepcopy(demo_cfg)
+    cfg.model.freeze_task_model = True
+    with pytest.raises(KeyError, match='optim_wrapper.task_model=None'):
         build(cfg)
 
 
@@ -156,3 +164,14 @@ def test_training_run_keeps_a_warm_started_frozen_task_model(
     assert not changed(state(source.task_model), model.task_model)
     assert changed(remember.initial, model.fusion_backbone)
     assert 'task_model' not in runner.optim_wrapper
+
+
+def test_a_child_config_freezes_t_by_its_optimizer_key(tmp_path):
+    from helpers import REPO
+    from mmengine.config import Config
+    child = tmp_path / 'frozen.py'
+    child.write_text(f"_base_ = '{REPO}/configs/tdfusion_yolo_demo.py'\n"
+                     'optim_wrapper = dict(task_model=None)\n')
+    cfg = Config.fromfile(str(child))
+    assert cfg.optim_wrapper.task_model is None
+    assert cfg.optim_wrapper.fusion_backbone.optimizer.lr == 1e-3

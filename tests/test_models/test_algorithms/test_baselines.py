@@ -4,19 +4,27 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers import batches, build, changed, state
+from helpers import REPO, batches, build, changed, state
 from mmengine.config import Config
 
+from tdfusion_mm.models.fusion_backbones import PassThroughFusion
 from tdfusion_mm.models.loss_generators import FixedLossWeights
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs')
+CONFIGS = osp.join(REPO, 'configs')
 
 
 def with_model(demo_cfg, **model):
     cfg = copy.deepcopy(demo_cfg)
     cfg.merge_from_dict(dict(model=model))
     return cfg
+
+
+def pass_through_cfg(demo_cfg, source):
+    return with_model(
+        demo_cfg,
+        fusion_backbone=dict(_delete_=True, type='PassThroughFusion',
+                             source=source),
+        swap_modalities=False)
 
 
 def fixed_cfg(demo_cfg):
@@ -64,9 +72,19 @@ def test_fixed_loss_equals_learnable_loss_with_those_weights(demo_cfg):
         assert torch.equal(got[key], expected[key])
 
 
-@pytest.mark.parametrize('task_input', ['visible', 'infrared'])
-def test_single_modality_trains_t_on_that_image(demo_cfg, task_input):
-    cfg, model, optim = build(with_model(demo_cfg, task_input=task_input))
+def test_pass_through_returns_its_source_and_has_no_parameters():
+    ir, vis_y = torch.rand(2, 1, 5, 7), torch.rand(2, 1, 5, 7)
+    assert PassThroughFusion('visible')(ir, vis_y) is vis_y
+    assert PassThroughFusion('infrared')(ir, vis_y) is ir
+    assert not list(PassThroughFusion('visible').parameters())
+    with pytest.raises(ValueError, match='source'):
+        PassThroughFusion('thermal')
+
+
+@pytest.mark.parametrize('source', ['visible', 'infrared'])
+def test_single_modality_trains_t_on_that_image(demo_cfg, source):
+    cfg, model, optim = build(pass_through_cfg(demo_cfg, source))
+    assert 'fusion_backbone' not in optim, 'optimizer built for F'
     data = batches(cfg)
     model.train()
     seen = []
@@ -77,15 +95,15 @@ def test_single_modality_trains_t_on_that_image(demo_cfg, task_input):
         return original(fused, vis_bgr, samples)
 
     model.task_losses = spy
-    f_before, t_before = state(model.fusion_backbone), state(model.task_model)
-    optim = {k: v for k, v in optim.items() if k == 'task_model'}
-    model.train_step(data[0], optim)
+    g_before, t_before = state(model.loss_generator), state(model.task_model)
+    log = model.train_step(data[0], optim)
     assert changed(t_before, model.task_model), 'T did not learn'
-    assert not changed(f_before, model.fusion_backbone), 'F moved'
+    assert not changed(g_before, model.loss_generator), 'G moved'
+    assert 'loss_fusion' not in log and 'loss_task' in log
     prepared = model.data_preprocessor(data[0], True)['inputs']
     fused, image = seen[0]
     assert fused.shape[0] == len(data[0]['data_samples']), 'batch swapped'
-    if task_input == 'infrared':
+    if source == 'infrared':
         torch.testing.assert_close(fused, prepared['ir'])
         assert torch.equal(image[:, 0], image[:, 2]), 'IR must be grey'
     else:
@@ -96,7 +114,7 @@ def test_single_modality_trains_t_on_that_image(demo_cfg, task_input):
 
 
 def test_single_modality_predict_reports_that_modality(demo_cfg):
-    cfg, model, _ = build(with_model(demo_cfg, task_input='infrared'))
+    cfg, model, _ = build(pass_through_cfg(demo_cfg, 'infrared'))
     data = batches(cfg, split='test')[0]
     model.eval()
     with torch.no_grad():
@@ -109,9 +127,16 @@ def test_single_modality_predict_reports_that_modality(demo_cfg):
         assert 'pred_instances' in sample
 
 
-def test_unknown_task_input_is_named(demo_cfg):
-    with pytest.raises(ValueError, match='task_input'):
-        build(with_model(demo_cfg, task_input='thermal'))
+def test_former_task_input_names_what_to_write(demo_cfg):
+    with pytest.raises(KeyError, match='task_input.*PassThroughFusion'):
+        build(with_model(demo_cfg, task_input='visible'))
+
+
+def test_pass_through_refuses_the_swap(demo_cfg):
+    cfg = pass_through_cfg(demo_cfg, 'visible')
+    cfg.model.swap_modalities = True
+    with pytest.raises(ValueError, match='swap_modalities=False'):
+        build(cfg)
 
 
 def test_baseline_configs_differ_from_tdfusion_only_where_stated():
@@ -128,7 +153,9 @@ def test_baseline_configs_differ_from_tdfusion_only_where_stated():
                 assert cfg.model.loss_generator == dict(
                     type='FixedLossWeights', w_ir=0.5)
             else:
-                assert cfg.model.task_input == variant
+                assert cfg.model.fusion_backbone == dict(
+                    type='PassThroughFusion', source=variant)
+                assert cfg.model.swap_modalities is False
 
 
 def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):
@@ -150,6 +177,28 @@ def test_hook_asks_only_for_the_optimizers_in_use(demo_cfg):
     LearnableFusionLossHook().before_train(runner(0, optim))
     with pytest.raises(ValueError, match='meta_steps=0'):
         LearnableFusionLossHook().before_train(runner(3, optim))
-    with pytest.raises(KeyError, match='fusion_backbone'):
-        LearnableFusionLossHook().before_train(
-            runner(0, {'task_model': optim['task_model']}))
+    # T alone trains (F without an optimizer is not trained) ...
+    LearnableFusionLossHook().before_train(
+        runner(0, {'task_model': optim['task_model']}))
+    # ... but with neither F's nor T's optimizer nothing would.
+    with pytest.raises(KeyError, match='nothing to train'):
+        LearnableFusionLossHook().before_train(runner(0, {}))
+
+
+def test_training_run_of_a_single_modality_baseline(demo_cfg, tmp_path):
+    """A whole run (loop, hooks, validation) with the pass-through F: only
+    T trains, G stays as built."""
+    from mmengine.runner import Runner
+    cfg = pass_through_cfg(demo_cfg, 'visible')
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_cfg.update(max_epochs=1, meta_steps=0, val_interval=1,
+                         generator_movement=None)
+    cfg.train_dataloader.batch_size = 3
+    runner = Runner.from_cfg(cfg)
+    g_before = state(runner.model.loss_generator)
+    t_before = state(runner.model.task_model)
+    runner.train()
+    assert sorted(runner.optim_wrapper.keys()) == ['loss_generator',
+                                                   'task_model']
+    assert changed(t_before, runner.model.task_model)
+    assert not changed(g_before, runner.model.loss_generator)

@@ -22,8 +22,8 @@ class TinyGenerator(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(2, 2, 3, padding=1)
 
-    def forward(self, ir, vis):
-        return torch.softmax(self.conv(torch.cat([ir, vis], 1)), dim=1)
+    def forward(self, ir, vis_y):
+        return torch.softmax(self.conv(torch.cat([ir, vis_y], 1)), dim=1)
 
 
 def make_problem(fusion_type=TinyFusion):
@@ -37,9 +37,9 @@ def make_problem(fusion_type=TinyFusion):
     for p in task.parameters():
         p.requires_grad_(False)
     inner = dict(ir=torch.rand(2, 1, 8, 8, dtype=torch.float64),
-                 vis=torch.rand(2, 1, 8, 8, dtype=torch.float64))
+                 vis_y=torch.rand(2, 1, 8, 8, dtype=torch.float64))
     outer = dict(ir=torch.rand(2, 1, 10, 12, dtype=torch.float64),
-                 vis=torch.rand(2, 1, 10, 12, dtype=torch.float64))
+                 vis_y=torch.rand(2, 1, 10, 12, dtype=torch.float64))
     target = torch.randint(0, 2, (2, 10, 12))
 
     def task_loss_fn(fused):
@@ -51,17 +51,18 @@ def make_problem(fusion_type=TinyFusion):
 def outer_loss_after_step(fusion, generator, loss, inner, outer, task_loss_fn,
                           g_params, detach_step=False):
     """Task loss after a virtual step, G's parameters substituted."""
-    weights = functional_call(generator, g_params, (inner['ir'], inner['vis']))
+    weights = functional_call(generator, g_params,
+                              (inner['ir'], inner['vis_y']))
     params = dict(fusion.named_parameters())
-    fused = functional_call(fusion, params, (inner['ir'], inner['vis']))
-    total = sum(loss(fused, inner['ir'], inner['vis'], weights).values())
+    fused = functional_call(fusion, params, (inner['ir'], inner['vis_y']))
+    total = sum(loss(fused, inner['ir'], inner['vis_y'], weights).values())
     grads = torch.autograd.grad(total, list(params.values()),
                                 create_graph=not detach_step)
     if detach_step:
         grads = [g.detach() for g in grads]
     stepped = {n: p - INNER_LR * g for (n, p), g in zip(params.items(), grads)}
     return task_loss_fn(
-        functional_call(fusion, stepped, (outer['ir'], outer['vis'])))
+        functional_call(fusion, stepped, (outer['ir'], outer['vis_y'])))
 
 
 def finite_difference(fusion, generator, loss, inner, outer, task_loss_fn,
@@ -105,7 +106,7 @@ def test_hypergradient_matches_finite_differences():
         assert p.grad is None
     # The reported losses are the inner fusion terms and the outer task loss.
     terms = fusion_loss_terms(fusion, generator, loss, inner['ir'],
-                              inner['vis'])
+                              inner['vis_y'])
     for k, v in terms.items():
         torch.testing.assert_close(result.fusion_losses[k], v.detach())
     assert set(terms) == {'loss_fusion_int', 'loss_fusion_grad'}
@@ -113,7 +114,7 @@ def test_hypergradient_matches_finite_differences():
 
 def test_hypergradient_with_a_frozen_task_network():
     """A frozen T (eval mode, BatchNorm with its running statistics, no
-    gradient of its own) as TDFusion's freeze_task_model gives it: the
+    gradient of its own) as TDFusion makes a T without an optimizer: the
     hypergradient is that of the task loss of T as it is."""
     fusion, generator, loss, inner, outer, _ = make_problem()
     torch.manual_seed(1)
@@ -239,7 +240,7 @@ def test_finite_difference_hessian_vector_matches_exact():
 def double_backward_hvp(fusion, generator, loss, inner, v):
     """Reference: ``d(g . v)/d phi`` by differentiating F's gradient."""
     terms = fusion_loss_terms(fusion, generator, loss, inner['ir'],
-                              inner['vis'])
+                              inner['vis_y'])
     params = [p for p in fusion.parameters() if p.requires_grad]
     grads = torch.autograd.grad(sum(terms.values()), params,
                                 create_graph=True)
@@ -255,7 +256,7 @@ def test_forward_mode_hessian_vector_matches_double_backward():
     generator = LossGenerationModule().double()
     loss = LearnableFusionLoss()
     inner = dict(ir=torch.rand(2, 1, 12, 14, dtype=torch.float64),
-                 vis=torch.rand(2, 1, 12, 14, dtype=torch.float64))
+                 vis_y=torch.rand(2, 1, 12, 14, dtype=torch.float64))
     names, params = trainable(fusion)
     v = [torch.randn_like(p) for p in params]
     ref = double_backward_hvp(fusion, generator, loss, inner, v)
@@ -274,9 +275,9 @@ def test_forward_mode_hessian_vector_matches_double_backward():
 def test_inner_terms_without_generator_graph():
     fusion, generator, loss, inner, _, _ = make_problem()
     with_graph = fusion_loss_terms(fusion, generator, loss, inner['ir'],
-                                   inner['vis'])
+                                   inner['vis_y'])
     constant = fusion_loss_terms(fusion, generator, loss, inner['ir'],
-                                 inner['vis'], generator_graph=False)
+                                 inner['vis_y'], generator_graph=False)
     for k, v in with_graph.items():
         torch.testing.assert_close(constant[k], v)
     grads = torch.autograd.grad(sum(constant.values()),
@@ -297,8 +298,8 @@ def test_hypergradient_under_autocast_is_the_float32_one(dtype, mode):
     net = dict(dim=8, num_blocks=1, num_heads=2)
     fusion, generator = ReFusion(**net), LossGenerationModule(**net)
     task = nn.Conv2d(1, 3, 3, padding=1)
-    inner = dict(ir=torch.rand(2, 1, 16, 16), vis=torch.rand(2, 1, 16, 16))
-    outer = dict(ir=torch.rand(2, 1, 12, 16), vis=torch.rand(2, 1, 12, 16))
+    inner = dict(ir=torch.rand(2, 1, 16, 16), vis_y=torch.rand(2, 1, 16, 16))
+    outer = dict(ir=torch.rand(2, 1, 12, 16), vis_y=torch.rand(2, 1, 12, 16))
     target = torch.randint(0, 3, (2, 12, 16))
 
     def task_loss_fn(fused):

@@ -3,7 +3,8 @@ import copy
 
 import pytest
 import torch
-from helpers import batches, build, changed, optimizer_tensors, state
+from helpers import (REPO, batches, build, changed, optimizer_tensors,
+                     state)
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
@@ -128,8 +129,7 @@ def test_detector_is_swapped_by_config_alone(demo_root):
     import os.path as osp
 
     from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    cfg = Config.fromfile(osp.join(repo, 'configs', 'tdfusion_rtmdet_m3fd.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'tdfusion_rtmdet_m3fd.py'))
     pipeline = cfg.train_dataloader.dataset.pipeline
     cfg.train_dataloader.dataset.data_root = f'{demo_root}/m3fd/'
     pipeline[2].crop_size = (32, 32)  # small sizes keep the test fast
