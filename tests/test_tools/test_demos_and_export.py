@@ -1,5 +1,6 @@
-"""demo/image_demo.py, demo/video_demo.py, tools/deployment/pytorch2onnx.py
-and tools/analysis_tools/browse_dataset.py on demo data."""
+"""demo/image_demo.py, demo/video_demo.py, tools/misc/demo_panels.py,
+tools/deployment/pytorch2onnx.py and tools/analysis_tools/browse_dataset.py
+on demo data."""
 import os
 import os.path as osp
 
@@ -79,6 +80,22 @@ def test_video_demo(demo_model, demo_root, tmp_path):
     ok, frame = cv2.VideoCapture(panels).read()
     assert ok and frame.shape[:2] == (64, 240)
     assert not [f for f in os.listdir(tmp_path) if 'tmp' in f]
+
+
+def test_demo_panels(demo_model, tmp_path):
+    cfg, ckpt = demo_model
+    out = str(tmp_path / 'panels')
+    log = run(['tools/misc/demo_panels.py', cfg, ckpt, '--out', out,
+               '--max-images', '2', '--min-height', '128'])
+    assert "2 panel(s) written" in log and "G's w_ir" in log
+    files = sorted(os.listdir(out))
+    assert len(files) == 2
+    # 64x80 images enlarged twice: IR | visible | fused | w_ir | T's
+    # predictions.
+    panel = cv2.imread(osp.join(out, files[0]))
+    assert panel.shape == (128, 5 * 160, 3)
+    ir_tile, fused_tile = panel[:, :160], panel[:, 320:480]
+    assert not np.array_equal(ir_tile, fused_tile)
 
 
 def write_video(path, frames):

@@ -55,7 +55,7 @@ def draw_prediction(fused_bgr: np.ndarray, sample, score_thr: float,
             cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 200, 0), 1)
         pred = sample.pred_instances
         for box, score in zip(pred.bboxes.tolist(), pred.scores.tolist()):
-            if score < score_thr:
+            if score < score_thr or not np.isfinite(box).all():
                 continue
             x0, y0, x1, y1 = map(int, box)
             cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 0, 255), 1)
