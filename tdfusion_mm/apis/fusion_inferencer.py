@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
@@ -177,15 +177,23 @@ class FusionInferencer(BaseInferencer):
                  device: Optional[str] = None,
                  scope: str = 'tdfusion_mm',
                  check_memory: bool = True) -> None:
+        cfg = self.load_config(model)
         register_all_modules(init_default_scope=False)
         init_default_scope(scope)
-        if isinstance(model, str) and not osp.isfile(model):
-            raise UserError(f'config not found: {model}')
         self.check_memory = check_memory
         self.weights = weights
-        super().__init__(model=model, weights=weights, device=device,
+        super().__init__(model=cfg, weights=weights, device=device,
                          scope=scope)
         self.device = next(self.model.parameters()).device
+
+    @staticmethod
+    def load_config(model: Union[str, Config]) -> Config:
+        """The config of a config file, or the config as given."""
+        if not isinstance(model, str):
+            return model
+        if not osp.isfile(model):
+            raise UserError(f'config not found: {model}')
+        return Config.fromfile(model)
 
     @classmethod
     def fusion_only(cls,
@@ -196,11 +204,7 @@ class FusionInferencer(BaseInferencer):
         """An inferencer of F alone (T is not built), e.g. for the tools
         that only fuse. ``cfg_options`` override settings of the config;
         ``kwargs`` go to the constructor."""
-        if isinstance(config, str):
-            if not osp.isfile(config):
-                raise UserError(f'config not found: {config}')
-            config = Config.fromfile(config)
-        cfg = copy.deepcopy(config)
+        cfg = copy.deepcopy(cls.load_config(config))
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         if 'model' in cfg and 'fusion_backbone' in cfg.model:
