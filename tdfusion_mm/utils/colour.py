@@ -55,9 +55,8 @@ def from_ycrcb(ycrcb: Tensor) -> Tensor:
     _check_colour(ycrcb, 'ycrcb')
     y, cr, cb = ycrcb.split(1, dim=1)
     cr, cb = cr - _DELTA, cb - _DELTA
-    return torch.cat([
-        y + _B_CB * cb, y + _G_CR * cr + _G_CB * cb, y + _R_CR * cr
-    ], dim=1)
+    return torch.cat(
+        [y + _B_CB * cb, y + _G_CR * cr + _G_CB * cb, y + _R_CR * cr], dim=1)
 
 
 def luma(img: Tensor) -> Tensor:

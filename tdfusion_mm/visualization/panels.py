@@ -91,12 +91,16 @@ def fusion_panel(ir: Image,
               for caption, img in (fused or {}).items()]
     if w_ir is not None:
         tiles.append((weight_colour_map(w_ir), 'w_ir'))
-    tiles += [(to_bgr8(img), caption) for caption, img in (extra or
-                                                           {}).items()]
+    tiles += [(to_bgr8(img), caption)
+              for caption, img in (extra or {}).items()]
     heights = {tile.shape[0] for tile, _ in tiles}
     if len(heights) > 1:
-        raise ValueError('panel tiles differ in height: ' + ', '.join(
-            f'{caption} {tile.shape[0]}' for tile, caption in tiles))
-    row = np.concatenate([_label(tile.copy(), caption) if labels else tile
-                          for tile, caption in tiles], axis=1)
+        raise ValueError('panel tiles differ in height: ' +
+                         ', '.join(f'{caption} {tile.shape[0]}'
+                                   for tile, caption in tiles))
+    row = np.concatenate([
+        _label(tile.copy(), caption) if labels else tile
+        for tile, caption in tiles
+    ],
+                         axis=1)
     return np.ascontiguousarray(row[..., ::-1])

@@ -20,8 +20,8 @@ def inferencer(tmp_path_factory):
     torch.manual_seed(0)
     ckpt = str(tmp_path_factory.mktemp('folder') / 'f.pth')
     torch.save(ReFusion(**net).state_dict(), ckpt)
-    cfg = Config(dict(model=dict(fusion_backbone=dict(type='ReFusion',
-                                                      **net))))
+    cfg = Config(
+        dict(model=dict(fusion_backbone=dict(type='ReFusion', **net))))
     return FusionInferencer(cfg, ckpt, device='cpu')
 
 
@@ -36,12 +36,15 @@ def write_pairs(root, names, shape=(21, 30)):
 
 
 @pytest.mark.parametrize('workers', [0, 2])
-def test_outputs_and_panels_are_the_inferencers(inferencer, tmp_path,
-                                                workers):
+def test_outputs_and_panels_are_the_inferencers(inferencer, tmp_path, workers):
     pairs = write_pairs(tmp_path, ['a', 'b', 'c', 'd', 'e'])
     out = str(tmp_path / 'out')
-    stats = fuse_folder(inferencer, pairs, out, panels=True,
-                        workers=workers, progress=False)
+    stats = fuse_folder(inferencer,
+                        pairs,
+                        out,
+                        panels=True,
+                        workers=workers,
+                        progress=False)
     assert stats['written'] == 5 and stats['fusion_seconds'] > 0
     for pair in pairs:
         item = inferencer.read(pair)
@@ -49,8 +52,8 @@ def test_outputs_and_panels_are_the_inferencers(inferencer, tmp_path,
         np.testing.assert_array_equal(
             cv2.imread(osp.join(out, pair['name'] + '.png')), fused)
         panel = cv2.imread(osp.join(out, 'panels', pair['name'] + '.png'))
-        np.testing.assert_array_equal(
-            panel, inferencer.panel(item, fused)[..., ::-1])
+        np.testing.assert_array_equal(panel,
+                                      inferencer.panel(item, fused)[..., ::-1])
         assert panel.shape == (21, 90, 3)
 
 
@@ -64,7 +67,8 @@ def test_a_refused_pair_stops_the_run(inferencer, tmp_path, monkeypatch):
 
     monkeypatch.setattr(module, 'check_fusion_memory', refuse)
     out = str(tmp_path / 'out')
-    with pytest.raises(UserError, match=r'vis/b\.png: too large\n\(1 of 3 '
+    with pytest.raises(UserError,
+                       match=r'vis/b\.png: too large\n\(1 of 3 '
                        r'fused image\(s\) were written'):
         fuse_folder(inferencer, pairs, out, workers=1, progress=False)
     assert os.listdir(out) == ['a.png']

@@ -4,14 +4,14 @@ import numpy as np
 import torch
 
 from tdfusion_mm.models.algorithms.luma_fusion import (fuse_batch, fuse_pair,
-                                                      fused_luma, unit_tensor)
+                                                       fused_luma, unit_tensor)
 from tdfusion_mm.models.fusion_backbones import ReFusion
 
 
 def _pair(seed, h=19, w=27):
     rng = np.random.default_rng(seed)
-    return (rng.random((h, w), dtype=np.float32),
-            rng.random((h, w, 3), dtype=np.float32))
+    return (rng.random(
+        (h, w), dtype=np.float32), rng.random((h, w, 3), dtype=np.float32))
 
 
 def test_tensors_and_arrays_agree_to_one_grey_level():
@@ -27,8 +27,10 @@ def test_tensors_and_arrays_agree_to_one_grey_level():
     grey = fuse_pair(net, ir, vis[..., 0])
     assert grey.shape == ir.shape
     np.testing.assert_array_equal(
-        grey, np.rint(fused_luma(net, unit_tensor(ir), unit_tensor(
-            vis[..., 0])).detach()[0, 0].numpy() * 255))
+        grey,
+        np.rint(
+            fused_luma(net, unit_tensor(ir), unit_tensor(
+                vis[..., 0])).detach()[0, 0].numpy() * 255))
 
 
 def test_stretch_is_per_image():

@@ -22,9 +22,11 @@ def test_fusion_panel_layout():
 
 def test_panel_takes_several_fusions_and_extra_tiles():
     ir, vis = torch.rand(1, 8, 10), torch.rand(3, 8, 10)
-    row = fusion_panel(ir, vis, dict(a=torch.rand(1, 8, 10),
-                                     b=torch.rand(3, 8, 10)),
-                       torch.rand(1, 8, 10), labels=False,
+    row = fusion_panel(ir,
+                       vis,
+                       dict(a=torch.rand(1, 8, 10), b=torch.rand(3, 8, 10)),
+                       torch.rand(1, 8, 10),
+                       labels=False,
                        extra=dict(c=np.zeros((8, 7, 3), np.uint8)))
     assert row.shape == (8, 57, 3)
     np.testing.assert_array_equal(row[:, 50:], 0)
@@ -45,8 +47,7 @@ def test_arrays_and_tensors_give_one_panel():
     np.testing.assert_array_equal(from_arrays, from_tensors)
     # Titles are drawn on every tile.
     assert not np.array_equal(from_arrays,
-                              fusion_panel(ir, vis, fused, w_ir,
-                                           labels=False))
+                              fusion_panel(ir, vis, fused, w_ir, labels=False))
     np.testing.assert_array_equal(to_bgr8(fused[..., None])[..., 1], fused)
 
 

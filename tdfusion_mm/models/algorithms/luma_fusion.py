@@ -16,7 +16,9 @@ from torch import Tensor, nn
 __all__ = ['fused_luma', 'fuse_batch', 'fuse_pair', 'unit_tensor']
 
 
-def fused_luma(fusion_net: nn.Module, ir: Tensor, vis_y: Tensor,
+def fused_luma(fusion_net: nn.Module,
+               ir: Tensor,
+               vis_y: Tensor,
                stretch: bool = False) -> Tensor:
     """F's fused luma (B, 1, H, W) of (B, 1, H, W) infrared and visible
     luma; ``stretch`` min-max stretches each image to [0, 1], as the
@@ -30,7 +32,9 @@ def fused_luma(fusion_net: nn.Module, ir: Tensor, vis_y: Tensor,
     return fused
 
 
-def fuse_batch(fusion_net: nn.Module, ir: Tensor, vis_bgr: Tensor,
+def fuse_batch(fusion_net: nn.Module,
+               ir: Tensor,
+               vis_bgr: Tensor,
                stretch: bool = False) -> Dict[str, Tensor]:
     """Fuse a batch of tensors.
 
@@ -52,13 +56,14 @@ def fuse_batch(fusion_net: nn.Module, ir: Tensor, vis_bgr: Tensor,
 def unit_tensor(img: np.ndarray) -> Tensor:
     """(H, W) or (H, W, C) float array -> (1, 1 or C, H, W) tensor."""
     img = img[..., None] if img.ndim == 2 else img
-    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0,
-                                                               1)))[None]
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
 
 
 @torch.no_grad()
-def fuse_pair(fusion_net: nn.Module, ir_unit: np.ndarray,
-              vis_unit: np.ndarray, stretch: bool = False) -> np.ndarray:
+def fuse_pair(fusion_net: nn.Module,
+              ir_unit: np.ndarray,
+              vis_unit: np.ndarray,
+              stretch: bool = False) -> np.ndarray:
     """Fuse one pair of float32 arrays in [0, 1] on F's device.
 
     Args:
