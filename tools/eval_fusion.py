@@ -31,10 +31,9 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from tdfusion_mm.apis import (AtomicOutputs, UserError, match_folders,
-                              read_image, to_uint8_image)
+                              read_luma8)
 from tdfusion_mm.evaluation import (METRIC_NAMES, PRESETS, fusion_metrics,
                                     metric_conventions)
-from tdfusion_mm.utils import luma_array
 from tdfusion_mm.utils.cli import add_shared_args
 from tdfusion_mm.utils.user_errors import run_tool
 
@@ -67,11 +66,6 @@ def match(fused_dir: str, ir_dir: str, vis_dir: str) -> list:
     """(name, fused, ir, vis paths) of every fused image; every fused image
     needs both sources and every source pair a fused image."""
     return match_folders([fused_dir, ir_dir, vis_dir])
-
-
-def read_luma8(path: str, float_range=None) -> np.ndarray:
-    """8-bit luma of an image file."""
-    return to_uint8_image(luma_array(read_image(path)), float_range, path)
 
 
 def markdown_table(rows: list, header: list) -> str:

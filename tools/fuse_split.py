@@ -34,7 +34,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from tdfusion_mm.apis import (FusionInferencer, list_images, read_image,
-                              read_pair, write_image)
+                              write_image)
 from tdfusion_mm.registry import DATASETS
 from tdfusion_mm.utils import tune_malloc
 from tdfusion_mm.utils.cli import add_shared_args, load_config
@@ -180,7 +180,8 @@ def main():
             else:
                 write(target, read_image(source))
         else:
-            item = read_pair(ir_path, vis_path)
+            item = inferencer.read(dict(name=target, ir=ir_path,
+                                        vis=vis_path))
             write(target, inferencer.fuse(item['ir_unit'], item['vis_unit']))
         bar.update()
     origin = ('infrared' if args.infrared else args.images

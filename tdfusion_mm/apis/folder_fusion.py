@@ -8,49 +8,37 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from tdfusion_mm.utils.image_dtype import unit_to_uint8
 from tdfusion_mm.utils.user_errors import UserError
-from tdfusion_mm.visualization import tile_row
 
-from .fusion_inferencer import FusionInferencer, read_pair, to_bgr
+from .fusion_inferencer import FusionInferencer
 from .image_io import write_image
-from .memory import check_fusion_memory
 
 __all__ = ['fuse_folder']
 
 
-def _prefetch(pairs: list, workers: int, float_range):
-    """Yield (pair, read pair) in order, reading ``workers`` pairs ahead
-    in threads (image decoding releases the GIL)."""
+def _prefetch(read, pairs: list, workers: int):
+    """Yield ``read(pair)`` in order, reading ``workers`` pairs ahead in
+    threads (image decoding releases the GIL)."""
     if workers <= 0:
-        for pair in pairs:
-            yield pair, read_pair(pair['ir'], pair['vis'], float_range)
+        yield from map(read, pairs)
         return
     with ThreadPoolExecutor(workers) as pool:
-        queue: deque = deque()
-        todo = iter(pairs)
-        for pair in todo:
-            queue.append((pair, pool.submit(read_pair, pair['ir'],
-                                            pair['vis'], float_range)))
-            if len(queue) > workers:
-                break
+        queue: deque = deque(pool.submit(read, pair)
+                             for pair in pairs[:workers + 1])
+        for pair in pairs[workers + 1:]:
+            yield queue.popleft().result()
+            queue.append(pool.submit(read, pair))
         while queue:
-            pair, future = queue.popleft()
-            yield pair, future.result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                queue.append((nxt, pool.submit(read_pair, nxt['ir'],
-                                               nxt['vis'], float_range)))
+            yield queue.popleft().result()
 
 
-def _write_outputs(out: str, name: str, fused: np.ndarray, item: dict,
+def _write_outputs(out: str, item: dict, fused: np.ndarray,
                    panels: bool) -> None:
-    write_image(osp.join(out, name + '.png'), fused)
+    write_image(osp.join(out, item['name'] + '.png'), fused)
     if panels:
-        panel = tile_row([(to_bgr(unit_to_uint8(item['ir_unit'])), 'IR'),
-                          (to_bgr(unit_to_uint8(item['vis_unit'])), 'visible'),
-                          (to_bgr(fused), 'fused')], labels=False)
-        write_image(osp.join(out, 'panels', name + '.png'), panel)
+        panel = FusionInferencer.panel(item, fused)
+        write_image(osp.join(out, 'panels', item['name'] + '.png'),
+                    np.ascontiguousarray(panel[..., ::-1]))
 
 
 def fuse_folder(inferencer: FusionInferencer, pairs: list, out: str,
@@ -75,19 +63,15 @@ def fuse_folder(inferencer: FusionInferencer, pairs: list, out: str,
     start = time.perf_counter()
     with ThreadPoolExecutor(1) as writer:
         try:
-            for pair, item in _prefetch(pairs, workers, float_range):
-                if inferencer.check_memory:
-                    check_fusion_memory(
-                        item['ir'].shape[:2],
-                        getattr(inferencer.fusion_backbone, 'band_pixels', 0),
-                        item['vis_path'] or pair['name'])
+            for item in _prefetch(
+                    lambda pair: inferencer.read(pair, float_range), pairs,
+                    workers):
                 tick = time.perf_counter()
                 fused = inferencer.fuse(item['ir_unit'], item['vis_unit'],
                                         stretch)
                 fusion_seconds += time.perf_counter() - tick
-                pending.append(writer.submit(_write_outputs, out,
-                                             pair['name'], fused, item,
-                                             panels))
+                pending.append(writer.submit(_write_outputs, out, item,
+                                             fused, panels))
                 while pending and (pending[0].done() or len(pending) > 4):
                     pending.popleft().result()
                     written += 1

@@ -7,21 +7,20 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from tdfusion_mm.models.algorithms.luma_fusion import fuse_pair
 from tdfusion_mm.models.fusion_backbones import convert_official_state_dict
 from tdfusion_mm.registry import DATASETS, MODELS
-from tdfusion_mm.utils import (luma_array, register_all_modules,
-                               restore_colour_array)
+from tdfusion_mm.utils import luma_array, register_all_modules
 from tdfusion_mm.utils.checkpoint import check_state_fits, load_checkpoint_file
-from tdfusion_mm.utils.image_dtype import unit_to_uint8
 from tdfusion_mm.utils.user_errors import UserError
-from tdfusion_mm.visualization import tile_row
+from tdfusion_mm.visualization import fusion_panel
 
 from .image_io import (FloatRange, match_folders, read_image, to_uint8_image,
                        to_unit, write_bytes, write_image)
@@ -131,6 +130,11 @@ def load_fusion_state(checkpoint: str) -> dict:
 class FusionInferencer(BaseInferencer):
     """Fuse infrared-visible pairs with a trained TDFusion model.
 
+    The one inference path: :meth:`read` (load and check a pair),
+    :meth:`fuse` (F on the luma, the visible colour restored, see
+    :func:`fuse_pair`), :meth:`panel` and :meth:`save`; ``__call__``,
+    :func:`fuse_folder`, the tools and the demos go through them.
+
     Built from a trained model of the model index by name (F only, see
     :mod:`tdfusion_mm.apis.model_index`), or from a config and a
     checkpoint: one of ours (F, G and T), a converted official one or an
@@ -179,17 +183,25 @@ class FusionInferencer(BaseInferencer):
                  device: Optional[str] = None,
                  scope: str = 'tdfusion_mm',
                  check_memory: bool = True) -> None:
-        register_all_modules(init_default_scope=False)
-        init_default_scope(scope)
         if is_model_name(model, weights):
             model, weights = resolve_model(model)
-        if isinstance(model, str) and not osp.isfile(model):
-            raise UserError(f'config not found: {model}')
+        cfg = self.load_config(model)
+        register_all_modules(init_default_scope=False)
+        init_default_scope(scope)
         self.check_memory = check_memory
         self.weights = weights
-        super().__init__(model=model, weights=weights, device=device,
+        super().__init__(model=cfg, weights=weights, device=device,
                          scope=scope)
         self.device = next(self.model.parameters()).device
+
+    @staticmethod
+    def load_config(model: Union[str, Config]) -> Config:
+        """The config of a config file, or the config as given."""
+        if not isinstance(model, str):
+            return model
+        if not osp.isfile(model):
+            raise UserError(f'config not found: {model}')
+        return Config.fromfile(model)
 
     @classmethod
     def fusion_only(cls,
@@ -200,11 +212,7 @@ class FusionInferencer(BaseInferencer):
         """An inferencer of F alone (T is not built), e.g. for the tools
         that only fuse. ``cfg_options`` override settings of the config;
         ``kwargs`` go to the constructor."""
-        if isinstance(config, str):
-            if not osp.isfile(config):
-                raise UserError(f'config not found: {config}')
-            config = Config.fromfile(config)
-        cfg = copy.deepcopy(config)
+        cfg = copy.deepcopy(cls.load_config(config))
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         if 'model' in cfg and 'fusion_backbone' in cfg.model:
@@ -342,19 +350,25 @@ class FusionInferencer(BaseInferencer):
                 results[key] += out[key]
         return results
 
+    def read(self, pair: dict, float_range: FloatRange = None) -> dict:
+        """One pair of :func:`list_pairs` read and checked (see
+        :func:`read_pair`), with its ``name``; refused if its fusion would
+        need more memory than is available (``check_memory``)."""
+        item = read_pair(pair['ir'], pair['vis'], float_range)
+        item['name'] = pair['name']
+        if self.check_memory:
+            check_fusion_memory(item['ir'].shape[:2],
+                                getattr(self.fusion_backbone, 'band_pixels', 0),
+                                item['vis_path'] or pair['name'])
+        return item
+
     def preprocess(self, inputs: List[dict], batch_size: int = 1,
                    float_range: FloatRange = None) -> Iterator[List[dict]]:
         """Read and check the pairs; yield them in chunks of
         ``batch_size``, each with T's packed input where T runs."""
         chunk = []
         for pair in inputs:
-            item = read_pair(pair['ir'], pair['vis'], float_range)
-            item['name'] = pair['name']
-            if self.check_memory:
-                check_fusion_memory(
-                    item['ir'].shape[:2],
-                    getattr(self.fusion_backbone, 'band_pixels', 0),
-                    item['vis_path'] or pair['name'])
+            item = self.read(pair, float_range)
             if self.pipeline is not None:
                 item['data'] = self._pack(item, float_range)
             chunk.append(item)
@@ -381,19 +395,18 @@ class FusionInferencer(BaseInferencer):
                  img_path=item['vis_path'] or name,
                  ir_path=item['ir_path'] or name))
 
-    @torch.no_grad()
     def fuse(self, ir_unit: np.ndarray, vis_unit: np.ndarray,
              stretch: bool = False) -> np.ndarray:
-        """Fused image of one pair of [0, 1] arrays: (H, W, 3) uint8 BGR,
-        or (H, W) for a grey visible image."""
-        ir = torch.from_numpy(np.ascontiguousarray(ir_unit))[None, None]
-        vis_y = torch.from_numpy(luma_array(vis_unit))[None, None]
-        fused = self.fusion_backbone(ir.to(self.device), vis_y.to(self.device))
-        fused = fused[0, 0]
-        if stretch:
-            fused = (fused - fused.min()) / (fused.max() -
-                                             fused.min()).clamp_min(1e-12)
-        return restore_colour_array(fused.cpu().numpy(), vis_unit)
+        """Fused image of one pair of [0, 1] arrays (``ir_unit`` and
+        ``vis_unit`` of :meth:`read`): (H, W, 3) uint8 BGR, or (H, W) for a
+        grey visible image."""
+        return fuse_pair(self.fusion_backbone, ir_unit, vis_unit, stretch)
+
+    @staticmethod
+    def panel(item: dict, fused: np.ndarray) -> np.ndarray:
+        """IR | visible | fused of a pair of :meth:`read`, (H, 3 W, 3) RGB;
+        ``fused`` is uint8, BGR or grey."""
+        return fusion_panel(item['ir_unit'], item['vis_unit'], fused)
 
     @torch.no_grad()
     def forward(self, inputs: List[dict], predict: bool = True,
@@ -425,7 +438,7 @@ class FusionInferencer(BaseInferencer):
             return None
         panels = []
         for item, pred in zip(inputs, preds):
-            fused = to_bgr(pred['fused'])[..., ::-1]
+            fused = _to_bgr(pred['fused'])[..., ::-1]
             if 'sample' in pred and self.visualizer is not None:
                 extra = dict(pred_score_thr=pred_score_thr) \
                     if 'pred_instances' in pred['sample'] else {}
@@ -433,14 +446,8 @@ class FusionInferencer(BaseInferencer):
                     item['name'], np.ascontiguousarray(fused),
                     pred['sample'], draw_gt=False, show=False, **extra)
                 fused = self.visualizer.get_image()
-            if vis_layout == 'fused':
-                panel = fused
-            else:
-                tiles = [(to_bgr(unit_to_uint8(item['ir_unit'])), 'IR'),
-                         (to_bgr(unit_to_uint8(item['vis_unit'])),
-                          'visible'),
-                         (np.ascontiguousarray(fused[..., ::-1]), 'fused')]
-                panel = tile_row(tiles)[..., ::-1]
+            panel = fused if vis_layout == 'fused' else self.panel(
+                item, np.ascontiguousarray(fused[..., ::-1]))
             panels.append(np.ascontiguousarray(panel))
             if show:
                 import cv2
@@ -502,6 +509,6 @@ class FusionInferencer(BaseInferencer):
                                 json.dumps(pred).encode())
 
 
-def to_bgr(img: np.ndarray) -> np.ndarray:
+def _to_bgr(img: np.ndarray) -> np.ndarray:
     """(H, W) or (H, W, 3) uint8 -> (H, W, 3) uint8 BGR."""
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img

@@ -25,13 +25,14 @@ import cv2
 import numpy as np
 
 from tdfusion_mm.utils.atomic_write import atomic_write
+from tdfusion_mm.utils.colour import luma_array
 from tdfusion_mm.utils.image_dtype import (UNIT_SCALES, int_to_unit, to_uint8,
                                           unit_to_uint8)
 from tdfusion_mm.utils.user_errors import UserError
 
 __all__ = [
-    'IMG_EXTS', 'list_images', 'match_folders', 'read_image', 'to_unit',
-    'to_uint8_image', 'write_image', 'write_bytes', 'AtomicOutputs'
+    'IMG_EXTS', 'list_images', 'match_folders', 'read_image', 'read_luma8',
+    'to_unit', 'to_uint8_image', 'write_image', 'write_bytes', 'AtomicOutputs'
 ]
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -181,6 +182,12 @@ def to_uint8_image(img: np.ndarray,
     if img.dtype in UNIT_SCALES:
         return to_uint8(img)
     return unit_to_uint8(to_unit(img, float_range, name))
+
+
+def read_luma8(path: str, float_range: FloatRange = None) -> np.ndarray:
+    """The 8-bit luma of an image file (colour: OpenCV's Y of BGR), as
+    the fusion metrics take it."""
+    return to_uint8_image(luma_array(read_image(path)), float_range, path)
 
 
 def write_bytes(path: str, data: bytes) -> None:

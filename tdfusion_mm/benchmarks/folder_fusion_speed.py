@@ -15,8 +15,7 @@ def fuse_folder_benchmark(args) -> None:
 
     import torch
     torch.set_num_threads(args.threads)
-    from tdfusion_mm.apis import (FusionInferencer, fuse_folder, list_pairs,
-                                  read_pair)
+    from tdfusion_mm.apis import FusionInferencer, fuse_folder, list_pairs
     from tdfusion_mm.models.fusion_backbones import ReFusion
     ir_dir, vis_dir = args.fuse_folder
     pairs = list_pairs(dict(ir=ir_dir, vis=vis_dir))
@@ -28,7 +27,7 @@ def fuse_folder_benchmark(args) -> None:
         type='ReFusion', band_pixels=args.band_pixels)))
     from mmengine.config import Config
     inferencer = FusionInferencer(Config(cfg), ckpt, device='cpu')
-    loaded = [read_pair(p['ir'], p['vis']) for p in pairs]
+    loaded = [inferencer.read(pair) for pair in pairs]
     print(f'{len(pairs)} pairs of {ir_dir} and {vis_dir}; {args.threads} '
           f'threads; load average at start: {load()}')
     tool, pure = [], []

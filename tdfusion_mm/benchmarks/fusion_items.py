@@ -24,9 +24,10 @@ def build_fuse(impl: str, size, band_pixels: int):
         def forward():
             return refusion_forward(net, ir, vis)
     else:
+        from tdfusion_mm.models.algorithms.luma_fusion import fused_luma
 
         def forward():
-            return net(ir, vis)
+            return fused_luma(net, ir, vis)
 
     def step():
         with torch.inference_mode():

@@ -1,3 +1,3 @@
-from .panels import fusion_panel, tile_row, to_bgr8, weight_colour_map
+from .panels import fusion_panel, to_bgr8, weight_colour_map
 
-__all__ = ['fusion_panel', 'tile_row', 'to_bgr8', 'weight_colour_map']
+__all__ = ['fusion_panel', 'to_bgr8', 'weight_colour_map']

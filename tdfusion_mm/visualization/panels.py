@@ -7,24 +7,43 @@ import torch
 
 from tdfusion_mm.utils.image_dtype import unit_to_uint8
 
-__all__ = ['to_bgr8', 'weight_colour_map', 'tile_row', 'fusion_panel']
+__all__ = ['to_bgr8', 'weight_colour_map', 'fusion_panel']
+
+Image = Union[torch.Tensor, np.ndarray]
 
 
-def to_bgr8(img: torch.Tensor) -> np.ndarray:
-    """(1 or 3, H, W) image in [0, 1] (BGR if colour) -> (H, W, 3) uint8
-    BGR."""
-    array = unit_to_uint8(
-        img.detach().float().cpu().numpy().transpose(1, 2, 0))
-    return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR) \
-        if array.shape[2] == 1 else np.ascontiguousarray(array)
+def to_bgr8(img: Image) -> np.ndarray:
+    """An image -> (H, W, 3) uint8 BGR.
+
+    Args:
+        img (Tensor | np.ndarray): A (1 or 3, H, W) tensor in [0, 1], or an
+            (H, W), (H, W, 1) or (H, W, 3) array, uint8 or float in [0, 1];
+            colour is BGR.
+    """
+    if isinstance(img, torch.Tensor):
+        img = img.detach().float().cpu().numpy().transpose(1, 2, 0)
+    if img.dtype != np.uint8:
+        if not np.issubdtype(img.dtype, np.floating):
+            raise TypeError(f'panel tiles are uint8 or float in [0, 1], got '
+                            f'{img.dtype}')
+        img = unit_to_uint8(img)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f'a panel tile must be grey or 3-channel, got shape '
+                         f'{img.shape}')
+    return np.ascontiguousarray(img)
 
 
-def weight_colour_map(weight: torch.Tensor) -> np.ndarray:
+def weight_colour_map(weight: Image) -> np.ndarray:
     """(1, H, W) or (H, W) weight in [0, 1] -> (H, W, 3) uint8 BGR, JET
     colour map (blue 0, red 1)."""
-    array = weight.detach().float().cpu().numpy()
-    array = unit_to_uint8(array.reshape(array.shape[-2:]))
-    return cv2.applyColorMap(array, cv2.COLORMAP_JET)
+    if isinstance(weight, torch.Tensor):
+        weight = weight.detach().float().cpu().numpy()
+    weight = unit_to_uint8(weight.reshape(weight.shape[-2:]))
+    return cv2.applyColorMap(weight, cv2.COLORMAP_JET)
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
@@ -38,49 +57,50 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
-def tile_row(tiles: List[Tuple[np.ndarray, str]],
-             labels: bool = True) -> np.ndarray:
-    """Put (H, W, 3) uint8 BGR tiles side by side, each captioned.
-
-    Args:
-        tiles (list[tuple[np.ndarray, str]]): Tiles of one height and their
-            captions.
-        labels (bool): Write the captions. Defaults to True.
-
-    Returns:
-        np.ndarray: (H, sum of W, 3) uint8 BGR.
-    """
-    return np.concatenate(
-        [_label(tile.copy(), text) if labels else tile
-         for tile, text in tiles], axis=1)
-
-
-def fusion_panel(ir: torch.Tensor,
-                 vis: torch.Tensor,
-                 fused: Union[torch.Tensor, Dict[str, torch.Tensor]],
-                 w_ir: Optional[torch.Tensor] = None,
+def fusion_panel(ir: Image,
+                 vis: Image,
+                 fused: Union[Image, Dict[str, Image], None] = None,
+                 w_ir: Optional[Image] = None,
+                 extra: Optional[Dict[str, Image]] = None,
                  labels: bool = True) -> np.ndarray:
-    """One row IR | visible | fused [| w_ir as a colour map].
+    """One row IR | visible | fused [| w_ir as a colour map] [| extra].
 
-    Several fused images (e.g. of a fixed and a learned loss) may be given
-    as ``{caption: image}``; each gets a tile, in order.
+    Every tile is a tensor or an array as :func:`to_bgr8` takes it, all of
+    one height. Several fused images (e.g. of a fixed and a learned loss)
+    may be given as ``{caption: image}``; each gets a tile, in order, and so
+    does each entry of ``extra`` (e.g. the task's predictions), after w_ir.
 
     Args:
-        ir (Tensor): (1, H, W) infrared in [0, 1].
-        vis (Tensor): (3, H, W) BGR or (1, H, W) visible in [0, 1].
-        fused (Tensor | dict[str, Tensor]): (1 or 3, H, W) fused image(s)
-            in [0, 1].
-        w_ir (Tensor, optional): (1, H, W) infrared weight of G in [0, 1].
+        ir: Infrared image.
+        vis: Visible image, BGR or grey.
+        fused: Fused image(s), BGR or grey. Defaults to None (no tile).
+        w_ir: G's infrared weight in [0, 1], (1, H, W) or (H, W). Defaults
+            to None (no tile).
+        extra (dict, optional): More tiles, ``{caption: image}``.
         labels (bool): Write a caption on every tile. Defaults to True.
 
     Returns:
         np.ndarray: (H, n W, 3) uint8 RGB image (the format of mmengine's
         ``Visualizer.add_image``).
     """
-    if not isinstance(fused, dict):
+    if fused is not None and not isinstance(fused, dict):
         fused = dict(fused=fused)
-    tiles = [(to_bgr8(ir), 'IR'), (to_bgr8(vis), 'visible')]
-    tiles += [(to_bgr8(img), caption) for caption, img in fused.items()]
+    tiles: List[Tuple[np.ndarray, str]] = [(to_bgr8(ir), 'IR'),
+                                           (to_bgr8(vis), 'visible')]
+    tiles += [(to_bgr8(img), caption)
+              for caption, img in (fused or {}).items()]
     if w_ir is not None:
         tiles.append((weight_colour_map(w_ir), 'w_ir'))
-    return cv2.cvtColor(tile_row(tiles, labels), cv2.COLOR_BGR2RGB)
+    tiles += [(to_bgr8(img), caption)
+              for caption, img in (extra or {}).items()]
+    heights = {tile.shape[0] for tile, _ in tiles}
+    if len(heights) > 1:
+        raise ValueError('panel tiles differ in height: ' +
+                         ', '.join(f'{caption} {tile.shape[0]}'
+                                   for tile, caption in tiles))
+    row = np.concatenate([
+        _label(tile.copy(), caption) if labels else tile
+        for tile, caption in tiles
+    ],
+                         axis=1)
+    return np.ascontiguousarray(row[..., ::-1])

@@ -128,6 +128,10 @@ def test_fusion_only_checkpoint_and_errors(det_model, demo_root, tmp_path):
                         vis=np.zeros((8, 9, 3), np.uint8)))
     with pytest.raises(UserError, match='give two files or two folders'):
         list_pairs(dict(ir=ir_path, vis=osp.dirname(vis_path)))
+    missing = str(tmp_path / 'none.py')
+    for build in (FusionInferencer, FusionInferencer.fusion_only):
+        with pytest.raises(UserError, match='config not found: .*none.py'):
+            build(missing, ckpt, device='cpu')
 
 
 @pytest.mark.parametrize('fusion_only', [True, False])
@@ -147,3 +151,28 @@ def test_checkpoint_of_another_fusion_width_is_one_line(det_model,
     assert re.search(r': \d+ shapes differ \(its vs theirs\): \[.*\] and \d+ '
                      r'more$', message), message
     assert '\n' not in message and len(message) < 600, message
+
+
+def test_ours_and_official_checkpoints_load_alike(tmp_path):
+    """Ours (``fusion_backbone.*``) and the official layout (every conv
+    weight also stored as ``<name>.conv.weight``) give one F."""
+    from tdfusion_mm.models.fusion_backbones import ReFusion
+    net = dict(dim=8, num_blocks=1, num_heads=2)
+    cfg = Config(dict(model=dict(fusion_backbone=dict(type='ReFusion',
+                                                      **net))))
+    torch.manual_seed(0)
+    state = ReFusion(**net).state_dict()
+    official = dict(state)
+    for key, value in state.items():
+        if value.dim() == 4:
+            official[key.replace('.weight', '.conv.weight')] = value
+    torch.save(dict(state_dict={f'fusion_backbone.{k}': v
+                                for k, v in state.items()}),
+               tmp_path / 'ours.pth')
+    torch.save(official, tmp_path / 'official.pth')
+    for ckpt in ('ours.pth', 'official.pth'):
+        loaded = FusionInferencer(cfg, str(tmp_path / ckpt),
+                                  device='cpu').fusion_net.state_dict()
+        assert loaded.keys() == state.keys()
+        for key, value in state.items():
+            assert torch.equal(loaded[key], value), (ckpt, key)

@@ -1,10 +1,12 @@
+"""OpenCV's YCrCb in torch and numpy: the formulas, colour restoration, and
+torch against numpy to one grey level."""
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from tdfusion_mm.utils import (from_ycrcb, luma, luma_array, merge_chroma,
-                               restore_colour, restore_colour_array, to_ycrcb)
+from tdfusion_mm.utils import (from_ycrcb, luma, luma_array, restore_colour,
+                               restore_colour_array, to_ycrcb)
 
 
 def _random_bgr(seed, h=17, w=23):
@@ -24,45 +26,35 @@ def _to_array(t):
     return t[0].permute(1, 2, 0).numpy()
 
 
-@pytest.mark.parametrize('channel_order', ['bgr', 'rgb'])
-def test_to_ycrcb_matches_opencv(channel_order):
+def test_to_ycrcb_matches_opencv():
     bgr = _random_bgr(0)
     ref = cv2.cvtColor(bgr.astype(np.float32) / 255, cv2.COLOR_BGR2YCrCb)
-    src = bgr if channel_order == 'bgr' else bgr[..., ::-1].copy()
-    ycrcb = _to_array(to_ycrcb(_to_tensor(src), channel_order))
+    ycrcb = _to_array(to_ycrcb(_to_tensor(bgr)))
     np.testing.assert_allclose(ycrcb, ref, atol=1e-5, rtol=0)
     # OpenCV's fixed-point uint8 path (chroma delta 128, not 127.5) agrees
     # within one grey level.
     ref8 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb).astype(np.float32)
     assert np.abs(ycrcb * 255 + [0, 0.5, 0.5] - ref8).max() <= 1.0
     np.testing.assert_allclose(
-        _to_array(luma(_to_tensor(src), channel_order))[..., 0],
-        ref[..., 0],
-        atol=1e-5,
+        _to_array(luma(_to_tensor(bgr)))[..., 0], ref[..., 0], atol=1e-5,
         rtol=0)
+    with pytest.raises(ValueError, match=r'\(B, 3, H, W\)'):
+        to_ycrcb(torch.rand(1, 4, 2, 2))
 
 
-def test_channel_order_is_used():
-    bgr = _random_bgr(1)
-    t = _to_tensor(bgr)
-    assert not torch.allclose(to_ycrcb(t, 'bgr'), to_ycrcb(t, 'rgb'))
-    with pytest.raises(ValueError):
-        to_ycrcb(t, 'bgra')
-
-
-@pytest.mark.parametrize('channel_order', ['bgr', 'rgb'])
-def test_round_trip(channel_order):
-    img = _to_tensor(_random_bgr(2)).double()
-    back = from_ycrcb(to_ycrcb(img, channel_order), channel_order)
-    torch.testing.assert_close(back, img, atol=1e-10, rtol=0)
-    # Close to OpenCV's inverse, whose coefficients are rounded.
-    ycrcb = _to_array(to_ycrcb(img.float()))
+def test_from_ycrcb_matches_opencv():
+    """OpenCV's rounded inverse, not the exact one (up to 2.5e-4 away)."""
+    ycrcb = cv2.cvtColor(_random_bgr(2).astype(np.float32) / 255,
+                         cv2.COLOR_BGR2YCrCb)
+    ycrcb[..., 0] = np.random.default_rng(3).random(ycrcb.shape[:2])
     ref = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
-    np.testing.assert_allclose(
-        _to_array(from_ycrcb(torch.from_numpy(ycrcb).permute(2, 0, 1)[None])),
-        ref,
-        atol=1e-3,
-        rtol=0)
+    back = _to_array(from_ycrcb(torch.from_numpy(ycrcb).permute(2, 0,
+                                                                1)[None]))
+    np.testing.assert_allclose(back, ref, atol=1e-6, rtol=0)
+    # A round trip is within the coefficients' rounding.
+    img = _to_tensor(_random_bgr(4)).double()
+    torch.testing.assert_close(from_ycrcb(to_ycrcb(img)), img, atol=3e-4,
+                               rtol=0)
 
 
 def test_luma_of_grey_is_identity():
@@ -74,7 +66,7 @@ def test_restore_colour_reproduces_visible():
     vis = _to_tensor(_random_bgr(3))
     out = restore_colour(luma(vis), vis)
     assert out.shape == vis.shape
-    torch.testing.assert_close(out, vis, atol=1e-5, rtol=0)
+    torch.testing.assert_close(out, vis, atol=3e-4, rtol=0)
     # A different luma changes the result.
     other = restore_colour(luma(vis) * 0.5, vis)
     assert (other - vis).abs().max() > 0.1
@@ -92,6 +84,8 @@ def test_restore_colour_grey_stays_grey():
     assert out.shape == (2, 3, 8, 9)
     for c in range(3):
         torch.testing.assert_close(out[:, c:c + 1], fused, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match='fused_y'):
+        restore_colour(fused.expand(-1, 3, -1, -1), neutral)
 
 
 def test_restore_colour_clamps():
@@ -116,45 +110,6 @@ def test_restore_colour_gradient():
     torch.testing.assert_close(fused.grad, torch.full_like(fused, 3.))
 
 
-def test_merge_chroma():
-    gen = torch.Generator().manual_seed(1)
-    c_a = torch.rand(2, 2, 5, 5, generator=gen)
-    neutral = torch.full_like(c_a, 0.5)
-    torch.testing.assert_close(merge_chroma(c_a, neutral), c_a)
-    torch.testing.assert_close(merge_chroma(neutral, c_a), c_a)
-    torch.testing.assert_close(merge_chroma(c_a, c_a), c_a)
-    assert torch.equal(merge_chroma(neutral, neutral), neutral)
-    # The more saturated source weighs more: 0.9 (w 0.4), 0.4 (w 0.1).
-    out = merge_chroma(
-        torch.full((1, 2, 1, 1), 0.9), torch.full((1, 2, 1, 1), 0.4))
-    torch.testing.assert_close(out, torch.full_like(out, 0.5 + 0.3))
-
-    c_b = torch.rand(2, 2, 5, 5, generator=gen)
-    out = merge_chroma(c_a, c_b)
-    assert torch.all(out >= torch.minimum(c_a, c_b) - 1e-6)
-    assert torch.all(out <= torch.maximum(c_a, c_b) + 1e-6)
-    grad_a = (0.6 +
-              0.3 * torch.rand(1, 2, 2, 2, dtype=torch.float64, generator=gen)
-              ).requires_grad_()
-    grad_b = (0.1 +
-              0.3 * torch.rand(1, 2, 2, 2, dtype=torch.float64, generator=gen)
-              ).requires_grad_()
-    assert torch.autograd.gradcheck(merge_chroma, (grad_a, grad_b))
-
-
-def test_restore_colour_with_colour_ir():
-    vis = _to_tensor(_random_bgr(4))
-    fused = luma(vis)
-    neutral_ir = luma(vis).expand(-1, 3, -1, -1)
-    torch.testing.assert_close(
-        restore_colour(fused, vis, ir=neutral_ir), vis, atol=1e-5, rtol=0)
-    # A grey visible image takes the colour infrared image's chroma.
-    ir = _to_tensor(_random_bgr(5))
-    grey = luma(vis)
-    torch.testing.assert_close(
-        restore_colour(luma(ir), grey, ir=ir), ir, atol=1e-5, rtol=0)
-
-
 def test_luma_array():
     bgr = _random_bgr(6)
     ref = cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)[..., 0]
@@ -170,24 +125,49 @@ def test_luma_array():
     np.testing.assert_array_equal(luma_array(ref[..., None]), ref)
 
 
-def test_restore_colour_array_matches_torch():
+def _generated_pairs(demo_root):
+    """Demo scenes (fused luma: the mean of infrared and visible luma) and
+    random images of odd sizes (random fused luma)."""
+    root = f'{demo_root}/m3fd'
+    for name in ('00000', '00003', '00007'):
+        vis = cv2.imread(f'{root}/Vis/{name}.png')
+        ir = cv2.imread(f'{root}/Ir/{name}.png', cv2.IMREAD_GRAYSCALE)
+        yield (ir / np.float32(255) + luma_array(vis / np.float32(255))) / 2, \
+            vis
+    rng = np.random.default_rng(11)
+    for h, w in ((33, 47), (101, 67), (64, 80)):
+        yield rng.random((h, w), dtype=np.float32), \
+            rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def test_torch_and_numpy_agree_to_one_grey_level(demo_root):
+    count = 0
+    for fused, vis in _generated_pairs(demo_root):
+        out = restore_colour_array(fused, vis)
+        ref = restore_colour(torch.from_numpy(fused)[None, None],
+                             _to_tensor(vis))
+        ref = np.rint(_to_array(ref) * 255)
+        diff = np.abs(out.astype(np.float32) - ref)
+        assert diff.max() <= 1, diff.max()
+        # Only float rounding differs: one pixel value in thousands.
+        assert (diff > 0).mean() < 2e-3, (diff > 0).mean()
+        y = np.rint(luma_array(vis / np.float32(255)) * 255)
+        y_torch = np.rint(_to_array(luma(_to_tensor(vis)))[..., 0] * 255)
+        assert np.abs(y - y_torch).max() <= 1
+        count += 1
+    assert count == 6
+
+
+def test_restore_colour_array_dtypes_and_grey():
     vis = _random_bgr(7)
-    fused = np.random.default_rng(8).random(vis.shape[:2]).astype(np.float32)
-    out = restore_colour_array(fused, vis)
-    assert out.dtype == np.uint8 and out.shape == vis.shape
-    ref = restore_colour(torch.from_numpy(fused)[None, None], _to_tensor(vis))
-    ref = np.rint(_to_array(ref) * 255)
-    diff = np.abs(out.astype(np.float32) - ref)
-    assert diff.max() <= 1 and diff.mean() < 0.05
-    # Integer luma is scaled like the image: uint8 and uint16 agree.
     y8 = luma_array(vis)
+    out = restore_colour_array(y8, vis)
+    assert out.dtype == np.uint8 and out.shape == vis.shape
+    # Integer luma is scaled like the image: uint8 and uint16 agree.
     np.testing.assert_array_equal(
-        restore_colour_array(y8, vis),
-        restore_colour_array(y8.astype(np.uint16) * 257, vis))
-    assert np.abs(restore_colour_array(y8, vis).astype(int) - vis).max() <= 2
+        out, restore_colour_array(y8.astype(np.uint16) * 257, vis))
+    assert np.abs(out.astype(int) - vis).max() <= 2
 
-
-def test_restore_colour_array_grey():
     fused = np.random.default_rng(9).random((6, 7)).astype(np.float32)
     grey = _random_bgr(10, 6, 7)[..., 0]
     out = restore_colour_array(fused, grey)
@@ -199,5 +179,5 @@ def test_restore_colour_array_grey():
     for c in range(3):
         assert np.abs(out[..., c].astype(int) - np.rint(fused * 255)).max() \
             <= 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='differ in size'):
         restore_colour_array(fused[:5], grey)

@@ -22,7 +22,7 @@ from tdfusion_mm.registry import DATASETS, VISUALIZERS
 from tdfusion_mm.utils.cli import add_shared_args, load_config
 from tdfusion_mm.utils.image_dtype import to_uint8
 from tdfusion_mm.utils.user_errors import run_tool
-from tdfusion_mm.visualization import tile_row
+from tdfusion_mm.visualization import fusion_panel
 
 
 def parse_args(argv=None):
@@ -57,26 +57,24 @@ def annotated(visualizer, name: str, img_bgr: np.ndarray, sample):
 
 
 def item_row(visualizer, item: dict, name: str) -> np.ndarray:
-    """IR | visible (annotated) [| IR crop | visible crop]."""
+    """IR | visible (annotated) [| IR crop | visible crop], BGR."""
     inputs, sample = item['inputs'], item['data_samples']
     sample = sample.numpy() if hasattr(sample, 'numpy') else sample
     gt = sample.get('gt_instances')
     if gt is not None and hasattr(gt.get('bboxes'), 'tensor'):
         gt.bboxes = gt.bboxes.tensor
-    tiles = [(annotated(visualizer, name, to_bgr8(inputs['ir']), sample),
-              'IR'),
-             (annotated(visualizer, name, to_bgr8(inputs['vis']), sample),
-              'visible')]
-    height = tiles[0][0].shape[0]
+    ir, vis = (annotated(visualizer, name, to_bgr8(inputs[key]), sample)
+               for key in ('ir', 'vis'))
+    height = ir.shape[0]
+    crops = {}
     for key, caption in (('ir_crop', 'IR crop'), ('vis_crop', 'vis crop')):
         if key in inputs:
             crop = to_bgr8(inputs[key])
             scale = height / crop.shape[0]
-            crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)),
-                                     height),
-                              interpolation=cv2.INTER_NEAREST)
-            tiles.append((crop, caption))
-    return tile_row(tiles)
+            crops[caption] = cv2.resize(
+                crop, (max(1, round(crop.shape[1] * scale)), height),
+                interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(fusion_panel(ir, vis, extra=crops)[..., ::-1])
 
 
 def main(args) -> None:

@@ -26,14 +26,14 @@ import csv
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS, DefaultScope
 from mmengine.runner import Runner
 
-from tdfusion_mm.evaluation import PRESETS, fusion_metrics, to_uint8
-from tdfusion_mm.utils import luma_array, tune_malloc
+from tdfusion_mm.apis import read_luma8
+from tdfusion_mm.evaluation import PRESETS, fusion_metrics
+from tdfusion_mm.utils import tune_malloc
 
 ROOT_VARIABLE = 'TASK_DATA_ROOT'
 FUSION_METRICS = ('EN', 'SF', 'SCD', 'VIF', 'Qabf', 'SSIM')
@@ -119,15 +119,6 @@ def split_test_pairs(cfg: Config) -> list:
     return [(info['img_path'], info['ir_path'])
             for info in (dataset.get_data_info(i)
                          for i in range(len(dataset)))]
-
-
-def read_luma8(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    return to_uint8(luma_array(img))
 
 
 def folder_fusion_metrics(cfg: Config, root: str, source_root: str,

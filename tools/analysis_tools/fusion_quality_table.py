@@ -32,7 +32,7 @@ from tdfusion_mm.evaluation import (METRIC_NAMES, fusion_metrics,
                                     metric_conventions)
 from tdfusion_mm.utils import luma_array, restore_colour_array
 from tdfusion_mm.utils.user_errors import UserError, run_tool
-from tdfusion_mm.visualization import tile_row
+from tdfusion_mm.visualization import fusion_panel
 
 RULES = dict(max=np.maximum, mean=lambda a, b: (a + b) / 2)
 
@@ -95,15 +95,13 @@ def save_panels(pairs: list, methods: list, set_dir: str, count: int) -> None:
     (``set_dir/panels/<name>.jpg``)."""
     for pair in pairs[:count]:
         item = read_pair(pair['ir'], pair['vis'])
-        tiles = [(to_uint8_image(item['ir'], None, 'ir'), 'IR'),
-                 (to_uint8_image(item['vis'], None, 'visible'), 'visible')]
-        tiles += [(read_image(osp.join(set_dir, slug(m),
-                                       pair['name'] + '.png')), m)
-                  for m in methods]
-        tiles = [(np.repeat(t[..., None], 3, 2) if t.ndim == 2 else t, c)
-                 for t, c in tiles]
+        fused = {m: read_image(osp.join(set_dir, slug(m),
+                                        pair['name'] + '.png'))
+                 for m in methods}
+        panel = fusion_panel(item['ir_unit'], item['vis_unit'], fused)
         write_image(osp.join(set_dir, 'panels', pair['name'] + '.jpg'),
-                    tile_row(tiles), (cv2.IMWRITE_JPEG_QUALITY, 85))
+                    cv2.cvtColor(panel, cv2.COLOR_RGB2BGR),
+                    (cv2.IMWRITE_JPEG_QUALITY, 85))
 
 
 def markdown(set_name: str, count: int, rows: dict, seconds: dict) -> str:

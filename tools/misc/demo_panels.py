@@ -22,13 +22,12 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 
-from tdfusion_mm.registry import DATASETS, MODELS
-from tdfusion_mm.utils import ObjectBackgroundMean, register_all_modules
-from tdfusion_mm.utils.checkpoint import load_checkpoint_file
-from tdfusion_mm.utils.image_dtype import int_to_unit, unit_to_uint8
-from tdfusion_mm.visualization import fusion_panel
+from tdfusion_mm.apis import FusionInferencer, UserError
+from tdfusion_mm.models.algorithms.luma_fusion import unit_tensor
+from tdfusion_mm.registry import DATASETS
+from tdfusion_mm.utils import ObjectBackgroundMean
+from tdfusion_mm.visualization import fusion_panel, to_bgr8
 
 
 def parse_args():
@@ -46,15 +45,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def read_unit(path: str, flag: int) -> torch.Tensor:
-    """An 8-bit image as a (C, H, W) float tensor in [0, 1]."""
-    img = cv2.imread(path, flag)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    img = img[..., None] if img.ndim == 2 else img
-    return torch.from_numpy(int_to_unit(img)).permute(2, 0, 1)
-
-
 def draw_prediction(fused_bgr: np.ndarray, sample, score_thr: float,
                     palette) -> np.ndarray:
     """T's prediction on the fused image (BGR uint8)."""
@@ -65,7 +55,7 @@ def draw_prediction(fused_bgr: np.ndarray, sample, score_thr: float,
             cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 200, 0), 1)
         pred = sample.pred_instances
         for box, score in zip(pred.bboxes.tolist(), pred.scores.tolist()):
-            if score < score_thr:
+            if score < score_thr or not np.isfinite(box).all():
                 continue
             x0, y0, x1, y1 = map(int, box)
             cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 0, 255), 1)
@@ -80,15 +70,14 @@ def draw_prediction(fused_bgr: np.ndarray, sample, score_thr: float,
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    init_default_scope('tdfusion_mm')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = MODELS.build(cfg.model)
-    model.load_state_dict(
-        load_checkpoint_file(args.checkpoint)['state_dict'])
-    model.eval()
+    inferencer = FusionInferencer(cfg, args.checkpoint, device='cpu')
+    if not inferencer.has_task:
+        raise UserError(f'{args.checkpoint} has no weights of the task '
+                        'network: the panels need F, G and T')
+    model = inferencer.model
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     palette = dataset.metainfo.get('palette')
     os.makedirs(args.out, exist_ok=True)
@@ -96,28 +85,26 @@ def main():
         args.max_images, len(dataset))
     g_means = ObjectBackgroundMean()
     for i in range(count):
-        item = dataset[i]
         with torch.no_grad():
-            data = model.data_preprocessor(pseudo_collate([item]), False)
+            data = model.data_preprocessor(pseudo_collate([dataset[i]]),
+                                           False)
             inputs = data['inputs']
             g_means.add(model.loss_weights(inputs['ir'], inputs['vis'])[:, :1],
                         data['data_samples'], boxes_scaled=False)
             sample = model.predict(data['inputs'], data['data_samples'])[0]
-            ir = read_unit(sample.ir_path, cv2.IMREAD_GRAYSCALE)
-            vis_bgr = read_unit(sample.img_path, cv2.IMREAD_COLOR)
-            fused = model.fuse(ir[None], vis_bgr[None])['image'][0]
-            w_ir = model.loss_weights(ir[None], vis_bgr[None])[0, :1]
-        row = cv2.cvtColor(fusion_panel(ir, vis_bgr, fused, w_ir),
-                           cv2.COLOR_RGB2BGR)
-        fused_bgr = np.ascontiguousarray(
-            unit_to_uint8(fused.permute(1, 2, 0).numpy()))
-        if fused_bgr.shape[2] == 1:
-            fused_bgr = cv2.cvtColor(fused_bgr, cv2.COLOR_GRAY2BGR)
-        scale = max(1, -(-args.min_height // row.shape[0]))
-        row = cv2.resize(row, None, fx=scale, fy=scale,
-                         interpolation=cv2.INTER_NEAREST)
-        big = cv2.resize(fused_bgr, None, fx=scale, fy=scale,
-                         interpolation=cv2.INTER_NEAREST)
+            name = osp.splitext(osp.basename(sample.img_path))[0]
+            pair = inferencer.read(
+                dict(name=name, ir=sample.ir_path, vis=sample.img_path))
+            fused = inferencer.fuse(pair['ir_unit'], pair['vis_unit'])
+            w_ir = model.loss_weights(unit_tensor(pair['ir_unit']),
+                                      unit_tensor(pair['vis_unit']))[0, 0]
+        scale = max(1, -(-args.min_height // fused.shape[0]))
+
+        def enlarge(img: np.ndarray) -> np.ndarray:
+            return cv2.resize(img, None, fx=scale, fy=scale,
+                              interpolation=cv2.INTER_NEAREST)
+
+        fused_bgr = enlarge(to_bgr8(fused))
         if 'pred_instances' in sample:
             for key in ('pred_instances', 'gt_instances'):
                 sample.get(key).bboxes = sample.get(key).bboxes * scale
@@ -125,13 +112,14 @@ def main():
             sample.pred_sem_seg.data = torch.nn.functional.interpolate(
                 sample.pred_sem_seg.data[None].float(), scale_factor=scale,
                 mode='nearest')[0].long()
-        tile = draw_prediction(big, sample, args.score_thr, palette)
-        cv2.putText(tile, "T's predictions", (4, 14),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
-        panel = np.concatenate([row, tile], axis=1)
-        name = osp.splitext(osp.basename(sample.img_path))[0]
+        predictions = draw_prediction(fused_bgr, sample, args.score_thr,
+                                      palette)
+        panel = fusion_panel(enlarge(pair['ir_unit']),
+                             enlarge(pair['vis_unit']), fused_bgr,
+                             enlarge(w_ir.numpy()),
+                             extra={"T's predictions": predictions})
         path = osp.join(args.out, f'{name}.png')
-        if not cv2.imwrite(path, panel):
+        if not cv2.imwrite(path, np.ascontiguousarray(panel[..., ::-1])):
             raise OSError(f'cannot write {path}')
     print(f'{count} panel(s) written to {args.out} (IR | visible | fused | '
           "w_ir | T's predictions)")

@@ -187,8 +187,8 @@ class TDFusion(BaseModel):
             dict: ``luma`` (B, 1, H, W) and ``image`` (B, C, H, W), the fused
             luma with the visible image's colour restored, both in [0, 1].
         """
-        fused = self.fusion_backbone(ir, luma(vis_bgr))
-        return dict(luma=fused, image=restore_colour(fused, vis_bgr))
+        from .luma_fusion import fuse_batch
+        return fuse_batch(self.fusion_backbone, ir, vis_bgr)
 
     def loss_weights(self, ir: Tensor, vis_bgr: Tensor) -> Tensor:
         """G's per-pixel weights (B, 2, H, W): w_ir, w_vis, for the visible
