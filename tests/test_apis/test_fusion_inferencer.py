@@ -172,7 +172,7 @@ def test_ours_and_official_checkpoints_load_alike(tmp_path):
     torch.save(official, tmp_path / 'official.pth')
     for ckpt in ('ours.pth', 'official.pth'):
         loaded = FusionInferencer(cfg, str(tmp_path / ckpt),
-                                  device='cpu').fusion_net.state_dict()
+                                  device='cpu').fusion_backbone.state_dict()
         assert loaded.keys() == state.keys()
         for key, value in state.items():
             assert torch.equal(loaded[key], value), (ckpt, key)
