@@ -30,9 +30,10 @@ def collect(args) -> dict:
     return table
 
 
-def panel(task: str, args, out_jpg: str) -> bool:
+def panel(task: str, args, out_jpg: str):
     """IR | visible | fixed | learned | w_ir of held-out pairs (first
-    seed)."""
+    seed), for the first design of ``DESIGNS`` with both runs; returns the
+    design's name, or None without one."""
     import cv2
     import numpy as np
     import torch
@@ -41,13 +42,15 @@ def panel(task: str, args, out_jpg: str) -> bool:
     from tdfusion_mm.registry import DATASETS
     from tdfusion_mm.visualization import fusion_panel
     seed = args.seeds[0]
-    models = {}
-    for variant in ('fixed', 'learned'):
-        cfg, model = load_run_model(run_dir(args, task, variant, seed),
-                                    args.device)
-        if model is None:
-            return False
-        models[variant] = model
+    for design, learned, fixed in DESIGNS:
+        models = {}
+        for key, variant in (('fixed', fixed), ('learned', learned)):
+            cfg, models[key] = load_run_model(
+                run_dir(args, task, variant, seed), args.device)
+        if all(m is not None for m in models.values()):
+            break
+    else:
+        return None
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     rows = []
     for i in range(min(args.panel_pairs, len(dataset))):
@@ -77,7 +80,7 @@ def panel(task: str, args, out_jpg: str) -> bool:
     if not cv2.imwrite(out_jpg, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
                        [cv2.IMWRITE_JPEG_QUALITY, 85]):
         raise OSError(f'cannot write {out_jpg}')
-    return True
+    return design
 
 
 def minutes(rows) -> str:
@@ -137,11 +140,12 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
                 f'{statistics.mean(r[f"fusion/{m}"] for r in rows):.3f}'
                 for m in FUSION_METRICS) + ' |')
     jpg = osp.join(out_dir, 'results', f'{task}_panel.jpg')
-    if panel(task, args, jpg):
+    design = panel(task, args, jpg)
+    if design:
         lines += ['', f'![{task} panel]({osp.relpath(jpg, out_dir)})', '',
-                  f'Held-out pairs, seed {args.seeds[0]}: IR | visible | '
-                  'fixed-loss fusion | learned-loss fusion | G\'s infrared '
-                  'weight w_ir (blue 0, red 1).']
+                  f'Held-out pairs, seed {args.seeds[0]}, {design} design: '
+                  'IR | visible | fixed-loss fusion | learned-loss fusion | '
+                  'G\'s infrared weight w_ir (blue 0, red 1).']
     return lines + ['']
 
 
