@@ -1,20 +1,17 @@
 """Colour handling for luma fusion: OpenCV's YCrCb, in torch and numpy.
 
-One convention, OpenCV's ``COLOR_BGR2YCrCb`` / ``COLOR_YCrCb2BGR`` for
-images in [0, 1] (``delta = 0.5``), as the official TDFusion code and most
-fusion repositories use it::
+The forward conversion is exactly ``cv2.COLOR_BGR2YCrCb`` for images in
+[0, 1] (``delta = 0.5``), in both::
 
     Y  = 0.299 R + 0.587 G + 0.114 B
     Cr = (R - Y) * 0.713 + 0.5
     Cb = (B - Y) * 0.564 + 0.5
-    R  = Y + 1.403 (Cr - 0.5)
-    G  = Y - 0.714 (Cr - 0.5) - 0.344 (Cb - 0.5)
-    B  = Y + 1.773 (Cb - 0.5)
 
-The inverse's coefficients are OpenCV's, rounded: a round trip is not
-exact (within 2.5e-4). The numpy functions call OpenCV, the torch ones
-compute the same formulas (differentiable, on any device); both agree to
-float rounding.
+The torch inverse (what T sees in training) is the exact inverse of these
+formulas, so a round trip is lossless; the numpy one (what is saved) is
+OpenCV's, whose coefficients are rounded (1.403, 0.714, 0.344, 1.773) and
+differ from the exact ones by less than 5e-4 per unit of chroma. Both agree
+to one grey level.
 """
 import cv2
 import numpy as np
@@ -30,7 +27,6 @@ __all__ = [
 
 _KR, _KG, _KB = 0.299, 0.587, 0.114
 _CR_SCALE, _CB_SCALE = 0.713, 0.564
-_R_CR, _G_CR, _G_CB, _B_CB = 1.403, -0.714, -0.344, 1.773
 _DELTA = 0.5
 
 
@@ -51,12 +47,14 @@ def to_ycrcb(img: Tensor) -> Tensor:
 
 
 def from_ycrcb(ycrcb: Tensor) -> Tensor:
-    """(B, 3, H, W) Y, Cr, Cb -> (B, 3, H, W) BGR (not clamped)."""
+    """(B, 3, H, W) Y, Cr, Cb -> (B, 3, H, W) BGR, the exact inverse of
+    :func:`to_ycrcb` (not clamped)."""
     _check_colour(ycrcb, 'ycrcb')
     y, cr, cb = ycrcb.split(1, dim=1)
-    cr, cb = cr - _DELTA, cb - _DELTA
-    return torch.cat(
-        [y + _B_CB * cb, y + _G_CR * cr + _G_CB * cb, y + _R_CR * cr], dim=1)
+    r = y + (cr - _DELTA) / _CR_SCALE
+    b = y + (cb - _DELTA) / _CB_SCALE
+    g = (y - _KR * r - _KB * b) / _KG
+    return torch.cat([b, g, r], dim=1)
 
 
 def luma(img: Tensor) -> Tensor:

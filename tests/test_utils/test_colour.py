@@ -43,17 +43,17 @@ def test_to_ycrcb_matches_opencv():
 
 
 def test_from_ycrcb_matches_opencv():
-    """OpenCV's rounded inverse, not the exact one (up to 2.5e-4 away)."""
+    """The exact inverse: within OpenCV's rounding of its coefficients."""
     ycrcb = cv2.cvtColor(_random_bgr(2).astype(np.float32) / 255,
                          cv2.COLOR_BGR2YCrCb)
     ycrcb[..., 0] = np.random.default_rng(3).random(ycrcb.shape[:2])
     ref = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
     back = _to_array(from_ycrcb(torch.from_numpy(ycrcb).permute(2, 0,
                                                                 1)[None]))
-    np.testing.assert_allclose(back, ref, atol=1e-6, rtol=0)
-    # A round trip is within the coefficients' rounding.
+    np.testing.assert_allclose(back, ref, atol=5e-4, rtol=0)
+    # A round trip is lossless.
     img = _to_tensor(_random_bgr(4)).double()
-    torch.testing.assert_close(from_ycrcb(to_ycrcb(img)), img, atol=3e-4,
+    torch.testing.assert_close(from_ycrcb(to_ycrcb(img)), img, atol=1e-9,
                                rtol=0)
 
 
@@ -66,7 +66,7 @@ def test_restore_colour_reproduces_visible():
     vis = _to_tensor(_random_bgr(3))
     out = restore_colour(luma(vis), vis)
     assert out.shape == vis.shape
-    torch.testing.assert_close(out, vis, atol=3e-4, rtol=0)
+    torch.testing.assert_close(out, vis, atol=1e-5, rtol=0)
     # A different luma changes the result.
     other = restore_colour(luma(vis) * 0.5, vis)
     assert (other - vis).abs().max() > 0.1
@@ -149,8 +149,8 @@ def test_torch_and_numpy_agree_to_one_grey_level(demo_root):
         ref = np.rint(_to_array(ref) * 255)
         diff = np.abs(out.astype(np.float32) - ref)
         assert diff.max() <= 1, diff.max()
-        # Only float rounding differs: one pixel value in thousands.
-        assert (diff > 0).mean() < 2e-3, (diff > 0).mean()
+        # OpenCV's rounded inverse moves a few values by one level.
+        assert (diff > 0).mean() < 0.05, (diff > 0).mean()
         y = np.rint(luma_array(vis / np.float32(255)) * 255)
         y_torch = np.rint(_to_array(luma(_to_tensor(vis)))[..., 0] * 255)
         assert np.abs(y - y_torch).max() <= 1
