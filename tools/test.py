@@ -104,6 +104,7 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     runner.test()
+    del runner  # DDP holds the process group: free it before the group
     close_distributed()
 
 

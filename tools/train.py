@@ -124,6 +124,7 @@ def main():
     finally:
         if lock is not None:
             lock.release()
+    del runner  # DDP holds the process group: free it before the group
     close_distributed()
 
 

@@ -1,4 +1,6 @@
 """Distributed set-up that mmengine's launcher lacks on CPU-only machines."""
+import gc
+
 import torch
 from mmengine.config import Config
 
@@ -22,11 +24,15 @@ def init_cpu_distributed(cfg: Config) -> None:
 def close_distributed() -> None:
     """Leave the process group, if any, while the interpreter is alive.
 
-    A gloo group left to the interpreter's shutdown can abort the process
-    ("terminate called without an active exception") after a run that
-    succeeded. The barrier lets every rank finish its last collective first.
+    A gloo group freed during the interpreter's shutdown can abort the
+    process ("terminate called without an active exception") after a run
+    that succeeded. DDP's reducer holds the group, so the caller drops its
+    runner first; the runner's reference cycles are collected here, before
+    the group is destroyed. The barrier lets every rank finish its last
+    collective first.
     """
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
+        gc.collect()
         torch.distributed.destroy_process_group()
 
