@@ -23,6 +23,13 @@ VARIANT_MODEL = dict(
 VARIANT_MODEL.update(
     fixed_frozen=VARIANT_MODEL['fixed'], learned_frozen=dict())
 VARIANT_MODEL[WARM_RUN] = VARIANT_MODEL['fixed']
+# The joint design's variants: F and T go on training from stage 1.
+JOINT_VARIANTS = ('fixed', 'learned')
+# The joint detectors are scored with an EMA of the model, as mmdet's YOLOX
+# recipe does; a window of about 10 iterations (one epoch of LLVIP's budget),
+# because the study's runs are short.
+JOINT_DET_EMA = dict(type='EMAHook', ema_type='ExponentialMovingAverage',
+                     momentum=0.1, update_buffers=True, priority=49)
 
 
 def pipeline_steps(cfg):
@@ -120,6 +127,13 @@ def run_config(task: str, variant: str, seed: int, args) -> str:
         cfg.load_from = osp.abspath(warm_checkpoint(args, task))
     if variant.endswith('_frozen'):
         cfg.model.task_checkpoint = cfg.load_from
+    if variant in JOINT_VARIANTS:
+        # Adam's moments of F and T go on too (load_from restores weights).
+        hooks = [dict(type='LoadOptimizerStateHook',
+                      checkpoint=cfg.load_from)]
+        if TASKS[task]['kind'] == 'det':
+            hooks.append(dict(JOINT_DET_EMA))
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + hooks
     cfg.default_hooks.checkpoint.update(interval=epochs, max_keep_ckpts=1,
                                         by_epoch=True)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=25)

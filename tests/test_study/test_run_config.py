@@ -109,3 +109,23 @@ def test_frozen_design_keeps_stage_one_t(tmp_path):
         fixed = variant == 'fixed_frozen'
         assert (cfg.model.loss_generator.type == 'FixedLossWeights') == fixed
         assert cfg.train_cfg.meta_steps == (0 if fixed else 6)
+        assert not [h for h in cfg.get('custom_hooks', [])
+                    if h['type'] in ('LoadOptimizerStateHook', 'EMAHook')]
+
+
+def test_joint_design_carries_the_optimizer_and_scores_detectors_by_ema(
+        tmp_path):
+    args = study_cli.parse_args([
+        '--tasks', 'demo', '--demo', str(tmp_path / 'demo'), '--work-dir',
+        str(tmp_path / 'wd')])
+    for variant in ('fixed', 'learned', 'visible', 'learned_scratch'):
+        cfg = Config.fromfile(run_config('demo', variant, 0, args))
+        hooks = {h['type']: h for h in cfg.custom_hooks}
+        joint = variant in ('fixed', 'learned')
+        assert ('LoadOptimizerStateHook' in hooks) == joint
+        assert ('EMAHook' in hooks) == joint
+        if joint:
+            assert hooks['LoadOptimizerStateHook']['checkpoint'] == \
+                cfg.load_from
+        # The config's own hooks stay.
+        assert 'LearnableFusionLossHook' in hooks
