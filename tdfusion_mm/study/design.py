@@ -17,14 +17,17 @@ TASKS = {
         title='Detection on the synthetic demo scenes: small YOLOX, '
         'People and Car',
         kind='det', config='configs/tdfusion_yolo_demo.py',
+        downstream='configs/downstream/yolox_tiny_demo.py',
         score='mAP@0.5', score_key='pascal_voc/mAP'),
     'seg': dict(
         title='Segmentation: SegFormer-B0 on MSRS (real, bench split)',
         kind='seg', config='configs/tdfusion_segformer_msrs.py',
+        downstream='configs/downstream/segformer_mit-b0_msrs_bench.py',
         score='mIoU', score_key='mIoU'),
     'det': dict(
         title='Detection: YOLOX-tiny on LLVIP (real, person)',
         kind='det', config='configs/tdfusion_yolo_llvip.py',
+        downstream='configs/downstream/yolox_tiny_llvip_held_out.py',
         score='mAP@0.5', score_key='pascal_voc/mAP'),
 }
 

@@ -5,6 +5,13 @@ import json
 import os.path as osp
 
 
+def last_checkpoint(work_dir: str):
+    """The run's checkpoint of its last epoch, or None."""
+    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
+                   key=lambda p: int(p.rsplit('_', 1)[1][:-4]))
+    return ckpts[-1] if ckpts else None
+
+
 def load_run_model(work_dir: str, device: str):
     """The run's config and trained model (last checkpoint), in eval mode."""
     from mmengine.config import Config
@@ -12,14 +19,13 @@ def load_run_model(work_dir: str, device: str):
 
     from tdfusion_mm.registry import MODELS
     from tdfusion_mm.utils.checkpoint import load_checkpoint_file
-    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                   key=lambda p: int(p.rsplit('_', 1)[1][:-4]))
-    if not ckpts:
+    checkpoint = last_checkpoint(work_dir)
+    if checkpoint is None:
         return None, None
     cfg = Config.fromfile(osp.join(work_dir, 'run_config.py'))
     init_default_scope('tdfusion_mm')
     model = MODELS.build(cfg.model)
-    model.load_state_dict(load_checkpoint_file(ckpts[-1])['state_dict'])
+    model.load_state_dict(load_checkpoint_file(checkpoint)['state_dict'])
     return cfg, model.to(device).eval()
 
 

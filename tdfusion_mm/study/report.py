@@ -7,6 +7,7 @@ import statistics
 from .budgets import BUDGET_OPTIONS, budget_text
 from .design import (DESIGNS, FUSION_METRICS, TASKS, VARIANTS, WARM_RUN,
                      run_dir, task_score)
+from .downstream import JOINT, downstream_scores
 from .generator_measure import generator_weights, load_run_model
 from .paired_stats import mean_std, paired_difference
 from .scheduler import final_metrics
@@ -27,6 +28,7 @@ def collect(args) -> dict:
         warm = final_metrics(run_dir(args, task, WARM_RUN, 0))
         if warm:
             table[task, WARM_RUN, 0] = warm
+    table.update(downstream_scores(args))
     return table
 
 
@@ -87,6 +89,24 @@ def minutes(rows) -> str:
     return ' / '.join(f'{r["seconds"] / 60:.1f}' for r in rows) or 'n/a'
 
 
+def downstream_lines(task: str, table: dict, args) -> list:
+    """The downstream design's scores and paired difference, if run."""
+    spec = TASKS[task]
+    scores = {v: [task_score(task, table[task, f'downstream_{v}', s])
+                  for s in args.seeds if (task, f'downstream_{v}', s) in table]
+              for v in JOINT}
+    if not any(scores.values()):
+        return []
+    difference = paired_difference(task, table, args.seeds,
+                                   'downstream_learned', 'downstream_fixed')
+    return ['', f'Downstream (`{spec["downstream"]}` trained on the fused '
+            'training split of each joint run\'s F, same seed, scored on the '
+            f'held-out split), {spec["score"]}: fixed '
+            f'{mean_std(scores["fixed"])}, learned '
+            f'{mean_std(scores["learned"])}. Paired difference learned - '
+            f'fixed (downstream, {spec["score"]}): {difference}.']
+
+
 def task_section(task: str, table: dict, args, out_dir: str) -> list:
     spec, budget = TASKS[task], args.budget[task]
     size = budget['size']
@@ -128,6 +148,7 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
             f'Paired difference {learned} - {fixed} ({design}, '
             f'{spec["score"]}): '
             f'{paired_difference(task, table, args.seeds, learned, fixed)}.')
+    lines += downstream_lines(task, table, args)
     lines += ['', 'Fusion metrics of what T saw (mean over seeds; for '
               'visible/infrared, that image itself):', '',
               '| variant | ' + ' | '.join(FUSION_METRICS) + ' |',
@@ -149,7 +170,7 @@ def task_section(task: str, table: dict, args, out_dir: str) -> list:
     return lines + ['']
 
 
-def reproduce_command(args) -> str:
+def reproduce_command(args, table: dict) -> str:
     budget = args.budget
     parts = ['python tools/analysis_tools/fusion_loss_study.py',
              f'--tasks {" ".join(args.tasks)}',
@@ -159,6 +180,14 @@ def reproduce_command(args) -> str:
         parts.append(f'--{flag.replace("_", "-")} ' + ' '.join(values))
     parts.append(f'--fusion-dim {args.fusion_dim} --jobs {args.jobs}')
     parts.append(f'--generator-movement {args.generator_movement}')
+    if args.fusion != 'refusion':
+        parts.append(f'--fusion {args.fusion}')
+    if args.centre_logits:
+        parts.append('--centre-logits')
+    if args.meta_batch_size:
+        parts.append(f'--meta-batch-size {args.meta_batch_size}')
+    if any(key[1].startswith('downstream_') for key in table):
+        parts.append('--downstream')
     if 'seg' in args.tasks:
         parts.append('--msrs <MSRS root>')
     if 'det' in args.tasks:
@@ -182,7 +211,8 @@ def write_report(args) -> None:
     if args.notes:
         with open(args.notes) as f:
             lines += [f.read().strip(), '']
-    lines += ['## Reproduce', '', '```', reproduce_command(args), '```', '']
+    lines += ['## Reproduce', '', '```', reproduce_command(args, table), '```',
+              '']
     os.makedirs(out_dir, exist_ok=True)
     with open(args.out, 'w') as f:
         f.write('\n'.join(lines))

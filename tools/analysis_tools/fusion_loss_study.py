@@ -19,6 +19,9 @@ scenes, People and Car), ``seg`` (SegFormer-B0 on the MSRS bench split) and
    * ``learned``: TDFusion: ``--meta-steps`` meta pairs per epoch learn G
      (its step sized by ``train_cfg.generator_movement``), F on G's loss,
      T on its fusions;
+   * (``fixed`` and ``learned`` form the joint design, the paper's: they
+     carry stage 1's optimizer state of F and T on, and detectors are
+     scored with an EMA of the model, as mmdet's YOLOX recipe does;)
    * ``learned_scratch``: the paper's setting, TDFusion from scratch for
      ``--warm-epochs + --epochs`` epochs with the same G budget: about as
      many meta pairs in all as ``learned`` (spread over its epochs, rounded
@@ -39,6 +42,12 @@ the paired difference per seed with its mean, a 95 % t interval and the
 two-sided exact sign-test p-value, G's weights, the wall time of every
 run, and a panel.
 
+With ``--downstream``, the downstream design follows (the field's
+protocol): each task's stock network of ``configs/downstream/`` is trained
+on the training split fused by each joint run's F (``tools/fuse_split.py``)
+with the run's seed, and tested on the held-out split
+(``tools/analysis_tools/compare_fusions.py``).
+
 Splits: the demo scenes' own train/test split; MSRS's fixed
 ``splits/bench_train.txt`` / ``bench_val.txt``; the LLVIP subset has boxes
 for its 50 train pairs only, so every 5th of them (sorted by id) is held out.
@@ -53,7 +62,7 @@ import argparse
 import os.path as osp
 
 from tdfusion_mm.study import (BUDGET_OPTIONS, TASKS, VARIANTS, run_all,
-                               task_budgets, write_report)
+                               run_downstream, task_budgets, write_report)
 
 
 def parse_args(argv=None):
@@ -99,6 +108,10 @@ def parse_args(argv=None):
     parser.add_argument('--notes',
                         help='markdown file inserted after the tables (what '
                         'the numbers mean, written after reading them)')
+    parser.add_argument('--downstream', action='store_true',
+                        help='after the runs, the downstream design: each '
+                        "task's configs/downstream/ network retrained on the "
+                        'fused images of every joint run (fixed, learned)')
     parser.add_argument('--report-only', action='store_true',
                         help='rewrite the report from finished runs')
     args = parser.parse_args(argv)
@@ -120,6 +133,8 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     if not args.report_only:
         run_all(args)
+        if args.downstream:
+            run_downstream(args)
     write_report(args)
 
 
