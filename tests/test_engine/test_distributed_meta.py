@@ -11,9 +11,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from tdfusion_mm.engine.optimizers import NonFiniteSkipOptimWrapper
-from tdfusion_mm.models.algorithms.tdfusion import TDFusion
 from tdfusion_mm.models.losses import LearnableFusionLoss
-from tdfusion_mm.models.meta import meta_hypergradient
+from tdfusion_mm.models.meta import average_hypergrads, meta_hypergradient
 
 
 class TinyGenerator(nn.Module):
@@ -45,7 +44,7 @@ def hypergrads(rows):
         dict(ir=pick['outer_ir'], vis_y=pick['outer_vis']),
         lambda fused: nn.functional.cross_entropy(task(fused), target[rows]),
         inner_lr=0.5)
-    TDFusion.average_hypergrads(result.hypergrads)
+    average_hypergrads(result.hypergrads)
     return result.hypergrads
 
 
