@@ -1,5 +1,6 @@
 """Under DDP: G's hypergradient of 2 ranks x batch b equals 1 rank x 2b;
 an update that one rank must skip is skipped by all."""
+import functools
 import os
 import socket
 
@@ -11,9 +12,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from tdfusion_mm.engine.optimizers import NonFiniteSkipOptimWrapper
-from tdfusion_mm.models.algorithms.tdfusion import TDFusion
 from tdfusion_mm.models.losses import LearnableFusionLoss
-from tdfusion_mm.models.meta import meta_hypergradient
+from tdfusion_mm.models.meta import average_hypergrads, meta_hypergradient
 
 
 class TinyGenerator(nn.Module):
@@ -45,7 +45,7 @@ def hypergrads(rows):
         dict(ir=pick['outer_ir'], vis_y=pick['outer_vis']),
         lambda fused: nn.functional.cross_entropy(task(fused), target[rows]),
         inner_lr=0.5)
-    TDFusion.average_hypergrads(result.hypergrads)
+    average_hypergrads(result.hypergrads)
     return result.hypergrads
 
 
@@ -139,6 +139,68 @@ def test_an_update_skipped_on_one_rank_is_skipped_on_all():
         assert skips == 1
     # The update both made kept the replicas equal.
     assert (results[0][3] == results[1][3]).all()
+
+
+def frozen_task_worker(demo_root, rank, port, queue):
+    """The demo model without T's optimizer, wrapped part by part as
+    distributed training wraps it: a phase-2 step and a meta pair, each
+    rank on its own batches."""
+    from helpers import REPO, batches, state
+    from mmengine.config import Config
+    from mmengine.model import MMSeparateDistributedDataParallel
+    from mmengine.registry import init_default_scope
+
+    from tdfusion_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+    from tdfusion_mm.utils import register_all_modules
+    from tdfusion_mm.utils.model_wrappers import unwrap
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                            rank=rank, world_size=2)
+    torch.set_num_threads(1)
+    register_all_modules(init_default_scope=False)
+    init_default_scope('tdfusion_mm')
+    cfg = Config.fromfile(f'{REPO}/configs/tdfusion_yolo_demo.py')
+    cfg.train_dataloader.dataset.data_root = f'{demo_root}/m3fd/'
+    cfg.optim_wrapper.task_model = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    optim_cfg = cfg.optim_wrapper.to_dict()
+    optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=optim_cfg.pop('constructor'),
+             optim_wrapper_cfg=optim_cfg))(model)
+    wrapped = MMSeparateDistributedDataParallel(model)
+    data = batches(cfg, size=1)[rank::2]
+    parts = dict(task=unwrap(model.task_model),
+                 fusion=unwrap(model.fusion_backbone),
+                 generator=unwrap(model.loss_generator))
+
+    def numpy():  # by value: a tensor would die with this process
+        return {part: {k: v.numpy().copy()
+                       for k, v in state(module).items()}
+                for part, module in parts.items()}
+
+    before = numpy()
+    wrapped.train()
+    wrapped.train_step(data[0], optim)
+    wrapped.train_step(dict(inner=data[1], outer=data[2]), optim)
+    queue.put((rank, (before, numpy())))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def test_a_frozen_task_stays_the_same_on_both_ranks(demo_root):
+    """T without an optimizer: unchanged and equal on both ranks after a
+    phase-2 step and a meta pair, while F learns equally on both."""
+    results = two_ranks(functools.partial(frozen_task_worker, demo_root),
+                        timeout=300)
+    for rank in (0, 1):
+        before, after = results[rank]
+        for k, v in before['task'].items():
+            assert (v == after['task'][k]).all(), f'T moved at {k}'
+        assert any((v != after['fusion'][k]).any()
+                   for k, v in before['fusion'].items()), 'F did not learn'
+    for part, tensors in results[0][1].items():
+        for k, v in tensors.items():
+            assert (v == results[1][1][part][k]).all(), (part, k)
 
 
 def test_dist_train_script_two_cpu_processes(demo_root, tmp_path):

@@ -28,6 +28,7 @@ Run ``python tests/test_models/test_mechanism.py --seeds 8 --threads 1 2``
 margins of all three over seeds and thread counts.
 """
 from contextlib import contextmanager
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -42,6 +43,7 @@ from mmseg.structures import SegDataSample
 from torch import nn
 
 from tdfusion_mm.engine.optimizers import NonFiniteSkipOptimWrapper
+from tdfusion_mm.models.algorithms import generator_step
 from tdfusion_mm.registry import MODELS
 
 SIZE = 32
@@ -225,17 +227,18 @@ def run(seed=0, flip_sign=False, swap_weights=False, generator=POSITIONAL_G):
     model, optims = build_model(seed, swap_weights, generator)
     rng = np.random.default_rng(seed)
     model.train()
-    if flip_sign:
-        average = model.average_hypergrads
+    average = generator_step.average_hypergrads
 
-        def flipped(hypergrads):
-            for grad in hypergrads.values():
-                grad.neg_()
-            return average(hypergrads)
-        model.average_hypergrads = flipped
-    for _ in range(META_PAIRS):
-        model.train_step(dict(inner=make_batch(rng), outer=make_batch(rng)),
-                         optims)
+    def flipped(hypergrads):
+        for grad in hypergrads.values():
+            grad.neg_()
+        return average(hypergrads)
+
+    with mock.patch.object(generator_step, 'average_hypergrads',
+                           flipped if flip_sign else average):
+        for _ in range(META_PAIRS):
+            model.train_step(
+                dict(inner=make_batch(rng), outer=make_batch(rng)), optims)
     return w_ir_by_class(model, np.random.default_rng(1000))
 
 

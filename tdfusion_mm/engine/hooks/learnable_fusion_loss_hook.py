@@ -5,6 +5,7 @@ import torch
 from mmengine.hooks import Hook
 
 from tdfusion_mm.engine.runner import PHASE_META, MetaFusionTrainLoop
+from tdfusion_mm.models.algorithms.optimizer_checks import check_optimizers
 from tdfusion_mm.registry import HOOKS
 from tdfusion_mm.utils.checkpoint import check_resume_fits
 from tdfusion_mm.utils.model_wrappers import unwrap
@@ -19,7 +20,7 @@ class LearnableFusionLossHook(Hook):
 
     - Before training: checks that the model has F, G and T and that the
       optimizer wrappers leave each phase something to train (see
-      ``TDFusion.check_optimizers``), and keeps one training batch as a
+      :func:`check_optimizers`), and keeps one training batch as a
       fixed probe.
     - After every iteration: logs the phase (1 = learning G, 0 = learning F
       and T) as ``phase``.
@@ -61,7 +62,8 @@ class LearnableFusionLossHook(Hook):
                     f'`{name}`; got {type(model).__name__}')
         loop = runner.train_loop
         meta = getattr(loop, 'meta_steps', 0) > 0
-        model.check_optimizers(runner.optim_wrapper, meta_phase=meta)
+        check_optimizers(runner.optim_wrapper, model.fusion_backbone,
+                         model.loss_generator, meta_phase=meta)
         loader = runner.train_dataloader
         data = read_probe(model, loader, loader.batch_size or 1)
         self._probe = data['inputs']

@@ -44,21 +44,3 @@ def build_own(cfg: dict) -> nn.Module:
     cfg = copy.deepcopy(dict(cfg))
     cfg.setdefault('_scope_', 'tdfusion_mm')
     return MODELS.build(cfg)
-
-
-# Arguments TDFusion no longer takes -> what to write instead.
-REMOVED_ARGUMENTS = dict(
-    task_input="model.fusion_backbone=dict(type='PassThroughFusion', "
-    "source='visible' or 'infrared') with model.swap_modalities=False and "
-    'train_cfg.meta_steps=0',
-    freeze_task_model='optim_wrapper.task_model=None (T without an '
-    'optimizer is frozen)')
-
-
-def refuse_removed_arguments(arguments: dict) -> None:
-    """Name what to write instead of a removed argument of TDFusion."""
-    for key in arguments:
-        if key not in REMOVED_ARGUMENTS:
-            raise TypeError(f'model.{key}: TDFusion has no such argument')
-        raise KeyError(f'model.{key} is no longer an option: write '
-                       f'{REMOVED_ARGUMENTS[key]}')

@@ -2,6 +2,8 @@
 
 They need torch alone, so that the meta step imports without OpenCV.
 """
+from typing import Dict
+
 import torch
 import torch.distributed as dist
 from torch import Tensor
@@ -23,6 +25,16 @@ def rank_mean(tensors) -> list:
             dist.all_reduce(t)
             t.div_(size)
     return tensors
+
+
+def average_hypergrads(hypergrads: Dict[str, Tensor]) -> Tensor:
+    """Average G's hypergradient over the ranks, in place.
+
+    Returns:
+        Tensor: Its largest magnitude (non-finite if any entry is).
+    """
+    grads = rank_mean(hypergrads.values())
+    return torch.stack([g.abs().max() for g in grads]).max()
 
 
 def finite_on_every_rank(*tensors: Tensor) -> bool:

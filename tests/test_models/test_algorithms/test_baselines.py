@@ -7,6 +7,7 @@ import torch
 from helpers import REPO, batches, build, changed, state
 from mmengine.config import Config
 
+from tdfusion_mm.models.algorithms.task_input import task_image
 from tdfusion_mm.models.fusion_backbones import PassThroughFusion
 from tdfusion_mm.models.loss_generators import FixedLossWeights
 
@@ -91,7 +92,9 @@ def test_single_modality_trains_t_on_that_image(demo_cfg, source):
     original = model.task_losses
 
     def spy(fused, vis_bgr, samples):
-        seen.append((fused.clone(), model.task_image(fused, vis_bgr)))
+        seen.append((fused.clone(),
+                     task_image(fused, vis_bgr, model.task_in_channels,
+                                model.fusion_backbone)))
         return original(fused, vis_bgr, samples)
 
     model.task_losses = spy

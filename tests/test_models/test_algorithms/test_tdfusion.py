@@ -85,20 +85,6 @@ def test_task_loss_reaches_f_only_through_g(demo_cfg):
     assert any(not torch.equal(t1[k], t2[k]) for k in t1)
 
 
-def test_swap_doubles_the_batch(demo_cfg):
-    demo_cfg.model.swap_modalities = True  # the demo turns it off
-    cfg, model, _ = build(demo_cfg)
-    data = batches(cfg)[0]
-    batch = model.prepare(data)
-    n = len(data['data_samples'])
-    assert batch.ir.shape[0] == 2 * n and len(batch.data_samples) == 2 * n
-    assert torch.equal(batch.ir[:n], batch.vis_y[n:])
-    assert torch.equal(batch.vis_y[:n], batch.ir[n:])
-    assert batch.data_samples[n] is not batch.data_samples[0]
-    model.swap_modalities = False
-    assert model.prepare(data).ir.shape[0] == n
-
-
 def test_predict_returns_task_samples_and_fuse(demo_cfg):
     cfg, model, _ = build(demo_cfg)
     data = batches(cfg, 'test')[0]

@@ -41,11 +41,11 @@ def task_cfg(request, demo_root):
 
 
 def warnings_of(monkeypatch):
-    """Collect what TDFusion logs."""
-    from tdfusion_mm.models.algorithms import tdfusion
+    """Collect what T's input conversion logs."""
+    from tdfusion_mm.models.algorithms import task_input
     logged = []
-    real = tdfusion.print_log
-    monkeypatch.setattr(tdfusion, 'print_log', lambda msg, *a, **k: (
+    real = task_input.print_log
+    monkeypatch.setattr(task_input, 'print_log', lambda msg, *a, **k: (
         logged.append(msg), real(msg, *a, **k)))
     return logged
 
