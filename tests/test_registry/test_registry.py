@@ -113,6 +113,8 @@ def built_configs(demo_cfg, demo_root):
             'SafeCheckpointHook': dict(type='SafeCheckpointHook'),
             'FusionVisualizationHook': dict(type='FusionVisualizationHook',
                                             interval=5),
+            'LoadOptimizerStateHook': dict(type='LoadOptimizerStateHook',
+                                           checkpoint='stage1.pth'),
         },
         R.METRICS: {
             'FusionMetric': dict(type='FusionMetric', reduce='sum'),
