@@ -14,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tdfusion_mm.engine.optimizers import NonFiniteSkipOptimWrapper
 from tdfusion_mm.models.losses import LearnableFusionLoss
 from tdfusion_mm.models.meta import average_hypergrads, meta_hypergradient
+from tdfusion_mm.utils.dist import close_distributed
 
 
 class TinyGenerator(nn.Module):
@@ -49,16 +50,21 @@ def hypergrads(rows):
     return result.hypergrads
 
 
-def worker(rank, port, queue):
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
-                            rank=rank, world_size=2)
+def worker(rank):
     torch.set_num_threads(1)
     grads = hypergrads(slice(2 * rank, 2 * rank + 2))
-    # numpy arrays travel by value: a tensor would travel as a shared-memory
-    # handle that dies with this process if it exits first.
-    queue.put((rank, {k: v.numpy().copy() for k, v in grads.items()}))
-    dist.barrier()
-    dist.destroy_process_group()
+    return {k: v.numpy().copy() for k, v in grads.items()}
+
+
+def rank_process(target, rank, port, queue):
+    """Join a two-rank gloo group, put ``(rank, target(rank))`` in the
+    queue and leave the group once the target's objects (a DDP module holds
+    the group) are gone. Results travel as numpy arrays, by value: a tensor
+    would travel as a shared-memory handle that dies with this process."""
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                            rank=rank, world_size=2)
+    queue.put((rank, target(rank)))
+    close_distributed()
 
 
 def free_port():
@@ -68,13 +74,14 @@ def free_port():
 
 
 def two_ranks(target, timeout):
-    """Run ``target(rank, port, queue)`` in two processes; what each put
-    in the queue as ``(rank, result)``, by rank. A rank still running after
+    """Run ``target(rank)`` on each rank of a two-process group; what
+    each returned, by rank. A rank still running after
     ``timeout`` seconds fails the test (and is killed)."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=target, args=(r, port, queue))
+    procs = [ctx.Process(target=rank_process,
+                         args=(target, r, port, queue))
              for r in range(2)]
     for p in procs:
         p.start()
@@ -85,7 +92,7 @@ def two_ranks(target, timeout):
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()
-    assert all(p.exitcode == 0 for p in procs)
+    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
     return results
 
 
@@ -105,11 +112,9 @@ def test_two_ranks_equal_one_rank_with_the_whole_batch():
                for k, v in single.items())
 
 
-def guarded_worker(rank, port, queue):
+def guarded_worker(rank):
     """One guarded update of a DDP-wrapped layer whose loss is NaN on rank
     0 only, then one with finite losses on both ranks."""
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
-                            rank=rank, world_size=2)
     torch.manual_seed(0)
     layer = DistributedDataParallel(nn.Linear(3, 1))
     optim = NonFiniteSkipOptimWrapper(
@@ -123,10 +128,8 @@ def guarded_worker(rank, port, queue):
     with optim.optim_context(layer):
         loss = layer(torch.ones(2, 3)).sum()
     made.append(optim.update_params(loss))
-    queue.put((rank, (made, unchanged, optim.nonfinite_skips,
-                      layer.module.weight.detach().numpy().copy())))
-    dist.barrier()
-    dist.destroy_process_group()
+    return (made, unchanged, optim.nonfinite_skips,
+            layer.module.weight.detach().numpy().copy())
 
 
 def test_an_update_skipped_on_one_rank_is_skipped_on_all():
@@ -141,7 +144,7 @@ def test_an_update_skipped_on_one_rank_is_skipped_on_all():
     assert (results[0][3] == results[1][3]).all()
 
 
-def frozen_task_worker(demo_root, rank, port, queue):
+def frozen_task_worker(demo_root, rank):
     """The demo model without T's optimizer, wrapped part by part as
     distributed training wraps it: a phase-2 step and a meta pair, each
     rank on its own batches."""
@@ -153,8 +156,6 @@ def frozen_task_worker(demo_root, rank, port, queue):
     from tdfusion_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
     from tdfusion_mm.utils import register_all_modules
     from tdfusion_mm.utils.model_wrappers import unwrap
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
-                            rank=rank, world_size=2)
     torch.set_num_threads(1)
     register_all_modules(init_default_scope=False)
     init_default_scope('tdfusion_mm')
@@ -173,7 +174,7 @@ def frozen_task_worker(demo_root, rank, port, queue):
                  fusion=unwrap(model.fusion_backbone),
                  generator=unwrap(model.loss_generator))
 
-    def numpy():  # by value: a tensor would die with this process
+    def numpy():
         return {part: {k: v.numpy().copy()
                        for k, v in state(module).items()}
                 for part, module in parts.items()}
@@ -182,9 +183,7 @@ def frozen_task_worker(demo_root, rank, port, queue):
     wrapped.train()
     wrapped.train_step(data[0], optim)
     wrapped.train_step(dict(inner=data[1], outer=data[2]), optim)
-    queue.put((rank, (before, numpy())))
-    dist.barrier()
-    dist.destroy_process_group()
+    return before, numpy()
 
 
 def test_a_frozen_task_stays_the_same_on_both_ranks(demo_root):
