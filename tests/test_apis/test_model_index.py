@@ -12,7 +12,7 @@ from tdfusion_mm.apis.model_index import INDEX_FILE
 from tdfusion_mm.registry import MODELS
 
 SHIPPED = ('refusion_msrs_fixed', 'refusion_msrs_learned', 'gdf_msrs_fixed',
-           'gdf_msrs_learned')
+           'gdf_msrs_learned', 'gdf_msrs_fixed_16e')
 
 
 def pair(h=37, w=50, seed=0):

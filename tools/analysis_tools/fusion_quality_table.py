@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/fusion_quality_table.py \\
         --models refusion_msrs_fixed refusion_msrs_learned \\
-                 gdf_msrs_fixed gdf_msrs_learned \\
+                 gdf_msrs_fixed gdf_msrs_learned gdf_msrs_fixed_16e \\
         --rules max mean \\
         --set "MSRS test" MSRS/test/ir MSRS/test/vi \\
         --set RoadScene RoadScene/cropinfrared RoadScene/crop_LR_visible \\
