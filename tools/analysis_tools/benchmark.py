@@ -41,6 +41,11 @@ to 40 % in speed on this machine, more than the effect measured.
 ``--fuse-folder IR VIS`` instead measures ``tools/fuse.py``'s folder loop
 (reading and writing in threads beside the fusion) against the pure
 fusion of the same pairs from memory, alternated, in one process.
+``--meta-profile`` times the parts of a meta pair of each ``--setups``
+(T's look-ahead, F on the inner crops, the virtual step, the outer pass,
+the forward-mode product and G's step) with a trained and a frozen T, at
+the config's batch and at 2 pairs a batch, ``--runs`` pairs each,
+alternated in one process.
 
 Figures measured elsewhere (the official code) are printed as
 references only: a ratio to them would compare different machines and days.
@@ -55,6 +60,8 @@ Example::
         1024x1280 --rounds 10
     python tools/analysis_tools/benchmark.py --fuse-folder \
         data/MSRS/test/ir data/MSRS/test/vi --rounds 3
+    python tools/analysis_tools/benchmark.py --meta-profile --setups demo \
+        --runs 8
 """
 import argparse
 import json
@@ -65,7 +72,8 @@ import subprocess
 import sys
 
 from tdfusion_mm.benchmarks import (TRAIN_SETUPS, bands_ab_benchmark,
-                                    fuse_folder_benchmark, load, run_item)
+                                    fuse_folder_benchmark, load,
+                                    meta_profile_benchmark, run_item)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -138,6 +146,10 @@ def main() -> None:
     parser.add_argument('--frozen', action='store_true',
                         help='also measure meta pairs and F+T iterations '
                         'with a frozen task model')
+    parser.add_argument('--meta-profile', action='store_true',
+                        help='time the parts of a meta pair of each setup '
+                        '(T trained and frozen, the config\'s batch and 2; '
+                        '--runs pairs each, alternated in one process)')
     parser.add_argument('--item', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_malloc_tuning:
@@ -152,6 +164,9 @@ def main() -> None:
         return
     if args.fuse_folder:
         fuse_folder_benchmark(args)
+        return
+    if args.meta_profile:
+        meta_profile_benchmark(args)
         return
     if args.quick:
         args.runs, args.sizes, args.setups = 3, ['480x640'], ['msrs']
