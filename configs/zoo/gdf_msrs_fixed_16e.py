@@ -1,6 +1,6 @@
 # The trained model `gdf_msrs_fixed_16e`: gdf_msrs_fixed.py for 16 epochs
-# instead of 4 (512 F steps), about the wall time of refusion_msrs_fixed's
-# 4 epochs on a 2-core CPU.
+# instead of 4 (512 F steps); on a 2-core CPU its training took about as
+# long as refusion_msrs_fixed's 4 epochs.
 # Usage: python tools/train.py configs/zoo/gdf_msrs_fixed_16e.py
 _base_ = './gdf_msrs_fixed.py'
 

@@ -99,6 +99,8 @@ def meta_profile_benchmark(args) -> None:
     """Print the profile of each setup of ``args.setups``."""
     import torch
     torch.set_num_threads(args.threads)
+    for name, covers in PARTS:
+        print(f'{name}: {covers}')
     for setup in args.setups:
         print(f'meta pair profile, {setup}: {args.runs} pairs per variant, '
               f'alternated, {args.threads} threads, load at start {load()}')
@@ -107,9 +109,9 @@ def meta_profile_benchmark(args) -> None:
             median = {k: statistics.median(p[k] for p in pairs)
                       for k in pairs[0]}
             total = median['total']
-            shares = ', '.join(
-                f'{name} {median[name]:.3f} s ({100 * median[name] / total:.0f} %)'
-                for name, _ in PARTS)
+            shares = ', '.join(f'{name} {median[name]:.3f} s '
+                               f'({100 * median[name] / total:.0f} %)'
+                               for name, _ in PARTS)
             print(f'  T {task}, batch {batch or "of the config"}: '
                   f'{total:.3f} s per pair, {60 / total:.1f} per minute; '
                   f'{shares}', flush=True)

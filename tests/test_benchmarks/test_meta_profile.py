@@ -42,3 +42,4 @@ def test_the_tool_prints_each_variant(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count('per minute') == 4 and 'T frozen, batch 2' in out
     assert '0.700 s per pair, 85.7 per minute' in out
+    assert out.startswith('lookahead: T\'s look-ahead step')
