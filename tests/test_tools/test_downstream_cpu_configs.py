@@ -63,3 +63,5 @@ def test_llvip_held_out_reads_the_id_files_under_visible_train(
     assert cfg.test_dataloader.dataset.ann_file == ids['test']
     assert tuple(cfg.train_dataloader.dataset.pipeline[0].img_scale) == (
         160, 128)
+    # Trained at the size it is tested at: no batch-wise random resize.
+    assert cfg.model.data_preprocessor.batch_augments is None
